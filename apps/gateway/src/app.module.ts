@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { UserContextModule } from '@platform/user-context';
+
+import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
+import { HealthController } from './health.controller';
+import { InventoryController } from './inventory.controller';
+import { MeController } from './me.controller';
+import { OrdersController } from './orders.controller';
+import { registerServiceClients, ServiceConnector, serviceClientProviders } from './service-clients';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        UserContextModule.forRoot({
+          role: 'gateway',
+          serviceName: 'gateway',
+          jwt: config.jwt,
+          envelope: config.envelope,
+        }),
+        registerServiceClients(config),
+      ],
+      controllers: [HealthController, MeController, OrdersController, InventoryController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        ...serviceClientProviders(config),
+        ServiceConnector,
+      ],
+    };
+  }
+}

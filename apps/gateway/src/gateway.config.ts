@@ -1,0 +1,32 @@
+import {
+  addressFromEnv,
+  ContextEnvelopeCodecOptions,
+  envelopeOptionsFromEnv,
+  intFromEnv,
+  JwtVerificationOptions,
+  jwtOptionsFromEnv,
+} from '@platform/user-context';
+
+export interface GatewayConfig {
+  http: { host: string; port: number };
+  jwt: JwtVerificationOptions;
+  envelope: ContextEnvelopeCodecOptions;
+  orders: { host: string; port: number };
+  inventory: { host: string; port: number };
+  /** How long the gateway waits for a service's answer before returning 503. */
+  rpcTimeoutMs: number;
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+/** Reads the gateway's settings from the environment; the README lists every variable. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return {
+    http: addressFromEnv('GATEWAY', 3000, env),
+    jwt: jwtOptionsFromEnv(env),
+    envelope: envelopeOptionsFromEnv(env),
+    orders: addressFromEnv('ORDERS', 3001, env),
+    inventory: addressFromEnv('INVENTORY', 3002, env),
+    rpcTimeoutMs: intFromEnv('RPC_TIMEOUT_MS', 5000, { min: 1, max: 600_000 }, env),
+  };
+}

@@ -1,0 +1,32 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import {
+  InventoryPatterns,
+  ListReservationsDto,
+  Reservation,
+  SkuDto,
+  Stock,
+} from '@platform/contracts';
+import { ServiceClient } from '@platform/user-context';
+
+import { INVENTORY_SERVICE } from './service-clients';
+
+/** Forwards stock and reservation queries to the inventory service. */
+@Controller('inventory')
+export class InventoryController {
+  constructor(@Inject(INVENTORY_SERVICE) private readonly inventory: ServiceClient) {}
+
+  @Get()
+  list(): Promise<Stock[]> {
+    return this.inventory.send(InventoryPatterns.listStock, {});
+  }
+
+  @Get('reservations')
+  reservations(@Query() query: ListReservationsDto): Promise<Reservation[]> {
+    return this.inventory.send(InventoryPatterns.listReservations, query);
+  }
+
+  @Get(':sku')
+  get(@Param() params: SkuDto): Promise<Stock> {
+    return this.inventory.send(InventoryPatterns.getStock, { sku: params.sku });
+  }
+}

@@ -1,0 +1,48 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ClientsModule } from '@nestjs/microservices';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { ORDERS_CLIENT } from '@platform/contracts';
+import { ContextEnvelopeCodec, ContextTcpClient, UserContextModule } from '@platform/user-context';
+
+import { InventoryConfig } from './inventory.config';
+import { InventoryController } from './inventory.controller';
+import { InventoryService } from './inventory.service';
+import { ReservationEntity } from './reservation.entity';
+import { StockEntity } from './stock.entity';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: InventoryConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        UserContextModule.forRoot({
+          role: 'service',
+          serviceName: 'inventory',
+          envelope: config.envelope,
+        }),
+        TypeOrmModule.forRoot({
+          type: 'better-sqlite3',
+          database: config.databaseFile,
+          entities: [StockEntity, ReservationEntity],
+          // TODO: replace schema sync with migrations before PostgreSQL support.
+          synchronize: true,
+        }),
+        TypeOrmModule.forFeature([StockEntity, ReservationEntity]),
+        ClientsModule.registerAsync([
+          {
+            name: ORDERS_CLIENT,
+            inject: [ContextEnvelopeCodec],
+            useFactory: (codec: ContextEnvelopeCodec) => ({
+              customClass: ContextTcpClient,
+              options: { ...config.orders, codec },
+            }),
+          },
+        ]),
+      ],
+      controllers: [InventoryController],
+      providers: [InventoryService],
+    };
+  }
+}

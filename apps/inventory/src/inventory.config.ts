@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import {
+  addressFromEnv,
+  ContextEnvelopeCodecOptions,
+  envelopeOptionsFromEnv,
+} from '@platform/user-context';
+
+export interface InventoryConfig {
+  tcp: { host: string; port: number };
+  orders: { host: string; port: number };
+  envelope: ContextEnvelopeCodecOptions;
+  /** Absolute path of the SQLite database file. */
+  databaseFile: string;
+}
+
+/** Reads the inventory service's settings from the environment and creates `DATA_DIR`. */
+export function loadInventoryConfig(env: NodeJS.ProcessEnv = process.env): InventoryConfig {
+  const dataDir = resolve(env.DATA_DIR || './data');
+  mkdirSync(dataDir, { recursive: true });
+
+  return {
+    tcp: addressFromEnv('INVENTORY', 3002, env),
+    orders: addressFromEnv('ORDERS', 3001, env),
+    envelope: envelopeOptionsFromEnv(env),
+    databaseFile: resolve(dataDir, 'inventory.sqlite'),
+  };
+}

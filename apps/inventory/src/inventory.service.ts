@@ -1,0 +1,167 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+
+import {
+  ORDERS_CLIENT,
+  OrderCreatedEvent,
+  OrderEvents,
+  OrderItem,
+  Reservation,
+  ReservationResultEvent,
+  Stock,
+} from '@platform/contracts';
+import { AuditService, UserContext } from '@platform/user-context';
+
+import { DEMO_CATALOG } from './catalog';
+import { ReservationEntity } from './reservation.entity';
+import { StockEntity } from './stock.entity';
+
+const MAX_RESERVATIONS_LISTED = 500;
+
+type ReservationOutcome = Pick<ReservationResultEvent, 'status' | 'reason'>;
+
+@Injectable()
+export class InventoryService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(InventoryService.name);
+  // The SQLite driver shares one connection, so two TypeORM transactions in
+  // flight at once would interleave. Reservations therefore run one at a
+  // time in this process.
+  // TODO: with several replicas on PostgreSQL, rely on row locks instead.
+  private reservationQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @InjectRepository(StockEntity) private readonly stock: Repository<StockEntity>,
+    @InjectRepository(ReservationEntity) private readonly reservations: Repository<ReservationEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(ORDERS_CLIENT) private readonly orders: ClientProxy,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Writes the demo catalog into an empty database; a database with stock is left alone. */
+  async onApplicationBootstrap(): Promise<void> {
+    if ((await this.stock.count()) > 0) {
+      return;
+    }
+    await this.stock.save(DEMO_CATALOG.map((item) => this.stock.create({ ...item, reserved: 0 })));
+    this.logger.log(`Seeded ${DEMO_CATALOG.length} demo catalog items.`);
+  }
+
+  async listStock(): Promise<Stock[]> {
+    const items = await this.stock.find({ order: { sku: 'ASC' } });
+    return items.map((item) => item.toStock());
+  }
+
+  async getStock(sku: string): Promise<Stock> {
+    const item = await this.stock.findOneBy({ sku });
+    if (!item) {
+      throw new NotFoundException(`SKU ${sku} was not found.`);
+    }
+    return item.toStock();
+  }
+
+  async listReservations(orderId?: string): Promise<Reservation[]> {
+    const rows = await this.reservations.find({
+      where: orderId ? { orderId } : {},
+      order: { id: 'ASC' },
+      take: MAX_RESERVATIONS_LISTED,
+    });
+    return rows.map((row) => row.toReservation());
+  }
+
+  /**
+   * Reserves every line of an order, or none: when a SKU is unknown or short
+   * of stock the order is rejected and nothing changes. Answers orders with
+   * the outcome, under the same user's identity.
+   */
+  async reserve(event: OrderCreatedEvent, user: UserContext): Promise<void> {
+    const outcome = await this.serialize(() =>
+      this.dataSource.transaction((manager) => this.reserveInTransaction(manager, event, user)),
+    );
+    if (outcome === null) {
+      return;
+    }
+
+    this.audit.record({
+      action: 'inventory.reserve',
+      resourceId: event.orderId,
+      outcome: outcome.status,
+      details: outcome.reason ? { reason: outcome.reason } : undefined,
+    });
+    const answer: ReservationResultEvent = { orderId: event.orderId, ...outcome };
+    this.orders.emit(OrderEvents.reservationResult, answer).subscribe({
+      error: (error: Error) =>
+        this.logger.error(
+          `Could not publish ${OrderEvents.reservationResult} for order ${event.orderId}: ${error.message}`,
+        ),
+    });
+  }
+
+  /** Returns the outcome, or `null` for an order that was already handled. */
+  private async reserveInTransaction(
+    manager: EntityManager,
+    event: OrderCreatedEvent,
+    user: UserContext,
+  ): Promise<ReservationOutcome | null> {
+    if ((await manager.countBy(ReservationEntity, { orderId: event.orderId })) > 0) {
+      this.logger.warn(`Order ${event.orderId} already has reservations; duplicate event ignored.`);
+      return null;
+    }
+
+    const lines = mergeLines(event.items);
+    const items = new Map<string, StockEntity>();
+    for (const [sku, quantity] of lines) {
+      const item = await manager.findOneBy(StockEntity, { sku });
+      if (!item) {
+        return { status: 'rejected', reason: `SKU ${sku} was not found.` };
+      }
+      if (item.available < quantity) {
+        return {
+          status: 'rejected',
+          reason: `SKU ${sku} has ${item.available} available, ${quantity} requested.`,
+        };
+      }
+      items.set(sku, item);
+    }
+
+    const reservedAt = new Date().toISOString();
+    for (const [sku, quantity] of lines) {
+      const item = items.get(sku) as StockEntity;
+      item.available -= quantity;
+      item.reserved += quantity;
+      await manager.save(item);
+      await manager.save(
+        manager.create(ReservationEntity, {
+          orderId: event.orderId,
+          sku,
+          quantity,
+          reservedBy: user.userId,
+          reservedAt,
+        }),
+      );
+    }
+    return { status: 'confirmed' };
+  }
+
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.reservationQueue.then(task);
+    this.reservationQueue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** Adds up the quantities of lines that name the same SKU. */
+function mergeLines(items: OrderItem[]): Map<string, number> {
+  const lines = new Map<string, number>();
+  for (const { sku, quantity } of items) {
+    lines.set(sku, (lines.get(sku) ?? 0) + quantity);
+  }
+  return lines;
+}

@@ -1,0 +1,47 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ClientsModule } from '@nestjs/microservices';
+import { TypeOrmModule } from '@nestjs/typeorm';
+
+import { INVENTORY_CLIENT } from '@platform/contracts';
+import { ContextEnvelopeCodec, ContextTcpClient, UserContextModule } from '@platform/user-context';
+
+import { OrderEntity } from './order.entity';
+import { OrdersConfig } from './orders.config';
+import { OrdersController } from './orders.controller';
+import { OrdersService } from './orders.service';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: OrdersConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        UserContextModule.forRoot({
+          role: 'service',
+          serviceName: 'orders',
+          envelope: config.envelope,
+        }),
+        TypeOrmModule.forRoot({
+          type: 'better-sqlite3',
+          database: config.databaseFile,
+          entities: [OrderEntity],
+          // TODO: replace schema sync with migrations before PostgreSQL support.
+          synchronize: true,
+        }),
+        TypeOrmModule.forFeature([OrderEntity]),
+        ClientsModule.registerAsync([
+          {
+            name: INVENTORY_CLIENT,
+            inject: [ContextEnvelopeCodec],
+            useFactory: (codec: ContextEnvelopeCodec) => ({
+              customClass: ContextTcpClient,
+              options: { ...config.inventory, codec },
+            }),
+          },
+        ]),
+      ],
+      controllers: [OrdersController],
+      providers: [OrdersService],
+    };
+  }
+}

@@ -1,0 +1,24 @@
+import { Logger, ValidationPipe } from '@nestjs/common';
+import { createUserContextMicroservice } from '@platform/user-context';
+
+import { AppModule } from './app.module';
+import { loadOrdersConfig } from './orders.config';
+
+async function bootstrap(): Promise<void> {
+  const config = loadOrdersConfig();
+  const app = await createUserContextMicroservice(AppModule.forRoot(config), config.tcp);
+  // Services validate every payload themselves: a message may come from
+  // anything that holds a valid envelope, not only from the gateway.
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+  app.enableShutdownHooks();
+
+  await app.listen();
+  Logger.log(`Orders service listening on tcp://${config.tcp.host}:${config.tcp.port}`, 'Bootstrap');
+}
+
+bootstrap().catch((error: Error) => {
+  Logger.error(`Orders service failed to start: ${error.message}`, error.stack, 'Bootstrap');
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import {
+  addressFromEnv,
+  ContextEnvelopeCodecOptions,
+  envelopeOptionsFromEnv,
+} from '@platform/user-context';
+
+export interface OrdersConfig {
+  tcp: { host: string; port: number };
+  inventory: { host: string; port: number };
+  envelope: ContextEnvelopeCodecOptions;
+  /** Absolute path of the SQLite database file. */
+  databaseFile: string;
+}
+
+/** Reads the orders service's settings from the environment and creates `DATA_DIR`. */
+export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env): OrdersConfig {
+  const dataDir = resolve(env.DATA_DIR || './data');
+  mkdirSync(dataDir, { recursive: true });
+
+  return {
+    tcp: addressFromEnv('ORDERS', 3001, env),
+    inventory: addressFromEnv('INVENTORY', 3002, env),
+    envelope: envelopeOptionsFromEnv(env),
+    databaseFile: resolve(dataDir, 'orders.sqlite'),
+  };
+}

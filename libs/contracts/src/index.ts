@@ -1,0 +1,3 @@
+export * from './lib/dto';
+export * from './lib/models';
+export * from './lib/patterns';

@@ -1,0 +1,101 @@
+import { Logger } from '@nestjs/common';
+
+import { ContextEnvelopeCodecOptions } from '../envelope/context-envelope.codec';
+import { JwtVerificationOptions } from '../user-context.options';
+
+const logger = new Logger('UserContextConfig');
+
+/**
+ * Reads a secret from the environment.
+ *
+ * Outside production a missing secret falls back to `developmentValue` with a
+ * warning. With `NODE_ENV=production` a missing secret, or one equal to the
+ * development value, throws, so a service never starts with a known key.
+ */
+export function secretFromEnv(
+  name: string,
+  developmentValue: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  const value = env[name];
+  const production = env.NODE_ENV === 'production';
+
+  if (value === undefined || value === '') {
+    if (production) {
+      throw new Error(`${name} is not set. Set it to a random secret of at least 32 bytes.`);
+    }
+    logger.warn(
+      `${name} is not set; using the built-in development secret. Never run like this in production.`,
+    );
+    return developmentValue;
+  }
+  if (production && value === developmentValue) {
+    throw new Error(`${name} is the built-in development secret. Set a random secret of at least 32 bytes.`);
+  }
+  return value;
+}
+
+/** Reads an integer setting from the environment, rejecting junk and values out of range. */
+export function intFromEnv(
+  name: string,
+  defaultValue: number,
+  range: { min?: number; max?: number } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    return defaultValue;
+  }
+  const value = Number(raw);
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}".`);
+  }
+  return value;
+}
+
+/**
+ * Development-only secrets, used when the variables are unset outside
+ * production. They are public by definition: `secretFromEnv` refuses them
+ * when `NODE_ENV=production`.
+ */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-change-me-0000';
+export const DEVELOPMENT_USER_CONTEXT_SECRET = 'development-only-user-context-secret-change-me';
+
+/** Reads the gateway's token settings: `JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_CLOCK_TOLERANCE`. */
+export function jwtOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): JwtVerificationOptions {
+  return {
+    secret: secretFromEnv('JWT_SECRET', DEVELOPMENT_JWT_SECRET, env),
+    issuer: env.JWT_ISSUER || undefined,
+    audience: env.JWT_AUDIENCE || undefined,
+    clockToleranceSeconds: intFromEnv('JWT_CLOCK_TOLERANCE', 30, { min: 0, max: 300 }, env),
+  };
+}
+
+/**
+ * Reads the envelope settings: `USER_CONTEXT_SECRET`, `USER_CONTEXT_KEY_ID`
+ * (default `k1`) and `USER_CONTEXT_TTL_SECONDS` (default 60).
+ */
+export function envelopeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ContextEnvelopeCodecOptions {
+  return {
+    keys: [
+      {
+        id: env.USER_CONTEXT_KEY_ID || 'k1',
+        secret: secretFromEnv('USER_CONTEXT_SECRET', DEVELOPMENT_USER_CONTEXT_SECRET, env),
+      },
+    ],
+    ttlSeconds: intFromEnv('USER_CONTEXT_TTL_SECONDS', 60, { min: 1, max: 3600 }, env),
+  };
+}
+
+/** Reads `<PREFIX>_HOST` (default 127.0.0.1) and `<PREFIX>_PORT`. */
+export function addressFromEnv(
+  prefix: string,
+  defaultPort: number,
+  env: NodeJS.ProcessEnv = process.env,
+): { host: string; port: number } {
+  return {
+    host: env[`${prefix}_HOST`] || '127.0.0.1',
+    port: intFromEnv(`${prefix}_PORT`, defaultPort, { min: 1, max: 65535 }, env),
+  };
+}

@@ -1,0 +1,239 @@
+import { createHmac, createSecretKey, KeyObject, timingSafeEqual } from 'node:crypto';
+
+import { UserContext } from '../user-context.interface';
+import { ContextEnvelopeError } from './context-envelope.error';
+
+/** One HMAC-SHA256 key of the ring, named by the id that envelopes carry. */
+export interface EnvelopeKey {
+  /** Key id, 1-64 characters of `[A-Za-z0-9_-]`. */
+  id: string;
+  /** Shared secret; at least 32 bytes. */
+  secret: string | Buffer;
+}
+
+export interface ContextEnvelopeCodecOptions {
+  /**
+   * Keys accepted for verification. The first one signs. Services that only
+   * verify may list retired keys after it.
+   */
+  keys: EnvelopeKey[];
+  /** Lifetime of a signed envelope in seconds. Default 60. */
+  ttlSeconds?: number;
+  /** Clock skew tolerated between signer and verifier, in seconds. Default 5. */
+  clockToleranceSeconds?: number;
+  /** Envelopes longer than this many characters are rejected unparsed. Default 8192. */
+  maxLength?: number;
+}
+
+/** What a verified envelope carries besides the user. */
+export interface VerifiedEnvelope {
+  user: UserContext;
+  requestId: string;
+  keyId: string;
+  /** Issue and expiry times, in seconds since the epoch. */
+  issuedAt: number;
+  expiresAt: number;
+}
+
+interface EnvelopeClaims {
+  sub: string;
+  email?: string;
+  roles: string[];
+  permissions: string[];
+  rid: string;
+  iat: number;
+  exp: number;
+}
+
+const VERSION = 'v1';
+const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
+const SIGNATURE_BYTES = 32;
+const MIN_SECRET_BYTES = 32;
+
+/**
+ * Signs and verifies user-context envelopes.
+ *
+ * Wire format (ASCII, so it fits a header): `v1.<keyId>.<payload>.<signature>`
+ * where `payload` is base64url JSON and `signature` is the base64url
+ * HMAC-SHA256 of `v1.<keyId>.<payload>` exactly as received. The payload is
+ * parsed only after the signature has been checked in constant time.
+ */
+export class ContextEnvelopeCodec {
+  private readonly keys = new Map<string, KeyObject>();
+  private readonly signingKeyId: string;
+  private readonly ttlSeconds: number;
+  private readonly toleranceSeconds: number;
+  private readonly maxLength: number;
+
+  constructor(options: ContextEnvelopeCodecOptions) {
+    if (options.keys.length === 0) {
+      throw new Error('ContextEnvelopeCodec needs at least one key.');
+    }
+    for (const key of options.keys) {
+      this.keys.set(key.id, toHmacKey(key));
+    }
+    this.signingKeyId = options.keys[0].id;
+    this.ttlSeconds = positiveNumber(options.ttlSeconds ?? 60, 'ttlSeconds');
+    this.toleranceSeconds = options.clockToleranceSeconds ?? 5;
+    this.maxLength = options.maxLength ?? 8192;
+  }
+
+  /** Signs `user` for one hop, bound to `requestId`. */
+  sign(user: UserContext, requestId: string, now = Date.now()): string {
+    const issuedAt = Math.floor(now / 1000);
+    const claims: EnvelopeClaims = {
+      sub: user.userId,
+      ...(user.email === undefined ? {} : { email: user.email }),
+      roles: user.roles,
+      permissions: user.permissions,
+      rid: requestId,
+      iat: issuedAt,
+      exp: issuedAt + this.ttlSeconds,
+    };
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    const signingInput = `${VERSION}.${this.signingKeyId}.${payload}`;
+    const key = this.keys.get(this.signingKeyId) as KeyObject;
+
+    return `${signingInput}.${hmac(key, signingInput).toString('base64url')}`;
+  }
+
+  /**
+   * Verifies an envelope and returns its contents.
+   *
+   * @throws ContextEnvelopeError for a missing, oversized, malformed,
+   *   tampered, unknown-key, expired or not-yet-valid envelope.
+   */
+  verify(envelope: unknown, now = Date.now()): VerifiedEnvelope {
+    if (envelope === undefined || envelope === null || envelope === '') {
+      throw new ContextEnvelopeError('missing', 'User context envelope is missing.');
+    }
+    if (typeof envelope !== 'string') {
+      throw new ContextEnvelopeError('malformed', 'User context envelope must be a string.');
+    }
+    if (envelope.length > this.maxLength) {
+      throw new ContextEnvelopeError(
+        'too-large',
+        `User context envelope is longer than ${this.maxLength} characters.`,
+      );
+    }
+
+    const parts = envelope.split('.');
+    if (parts.length !== 4) {
+      throw new ContextEnvelopeError('malformed', 'User context envelope is malformed.');
+    }
+    const [version, keyId, payload, signature] = parts;
+    if (version !== VERSION) {
+      throw new ContextEnvelopeError(
+        'unsupported-version',
+        `User context envelope version is not supported; expected ${VERSION}.`,
+      );
+    }
+    const key = KEY_ID_PATTERN.test(keyId) ? this.keys.get(keyId) : undefined;
+    if (!key) {
+      throw new ContextEnvelopeError('unknown-key', 'User context envelope names an unknown key id.');
+    }
+    if (!BASE64URL_PATTERN.test(payload) || !BASE64URL_PATTERN.test(signature)) {
+      throw new ContextEnvelopeError('malformed', 'User context envelope is not base64url encoded.');
+    }
+
+    this.checkSignature(key, `${version}.${keyId}.${payload}`, signature);
+
+    const claims = parseClaims(payload);
+    this.checkLifetime(claims, now);
+
+    return {
+      user: {
+        userId: claims.sub,
+        ...(claims.email === undefined ? {} : { email: claims.email }),
+        roles: claims.roles,
+        permissions: claims.permissions,
+      },
+      requestId: claims.rid,
+      keyId,
+      issuedAt: claims.iat,
+      expiresAt: claims.exp,
+    };
+  }
+
+  private checkSignature(key: KeyObject, signingInput: string, signature: string): void {
+    const expected = hmac(key, signingInput);
+    const received = Buffer.from(signature, 'base64url');
+
+    // Both buffers must have the same length before timingSafeEqual; a
+    // signature of the wrong length is simply invalid.
+    const valid =
+      received.length === SIGNATURE_BYTES && timingSafeEqual(received, expected);
+    // Base64url has several encodings of the same bytes when the last
+    // character carries padding bits; accept only the canonical one so that
+    // an envelope has exactly one valid spelling.
+    if (!valid || received.toString('base64url') !== signature) {
+      throw new ContextEnvelopeError('bad-signature', 'User context envelope signature is invalid.');
+    }
+  }
+
+  private checkLifetime(claims: EnvelopeClaims, now: number): void {
+    const nowSeconds = now / 1000;
+    if (claims.exp + this.toleranceSeconds <= nowSeconds) {
+      throw new ContextEnvelopeError('expired', 'User context envelope has expired.');
+    }
+    if (claims.iat - this.toleranceSeconds > nowSeconds) {
+      throw new ContextEnvelopeError('not-yet-valid', 'User context envelope is not valid yet.');
+    }
+  }
+}
+
+function toHmacKey(key: EnvelopeKey): KeyObject {
+  if (!KEY_ID_PATTERN.test(key.id)) {
+    throw new Error(
+      `Envelope key id "${key.id}" is invalid; use 1-64 characters of A-Z, a-z, 0-9, "_" or "-".`,
+    );
+  }
+  const secret = typeof key.secret === 'string' ? Buffer.from(key.secret) : key.secret;
+  if (secret.length < MIN_SECRET_BYTES) {
+    throw new Error(
+      `Envelope key "${key.id}" is ${secret.length} bytes long; HMAC-SHA256 needs at least ${MIN_SECRET_BYTES}.`,
+    );
+  }
+  return createSecretKey(secret);
+}
+
+function hmac(key: KeyObject, input: string): Buffer {
+  return createHmac('sha256', key).update(input).digest();
+}
+
+function positiveNumber(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`${name} must be a positive number of seconds, got ${value}.`);
+  }
+  return value;
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function parseClaims(payload: string): EnvelopeClaims {
+  let claims: Record<string, unknown>;
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    throw new ContextEnvelopeError('malformed', 'User context envelope payload is not JSON.');
+  }
+
+  const valid =
+    typeof claims === 'object' &&
+    claims !== null &&
+    typeof claims.sub === 'string' &&
+    claims.sub.length > 0 &&
+    (claims.email === undefined || typeof claims.email === 'string') &&
+    isStringArray(claims.roles) &&
+    isStringArray(claims.permissions) &&
+    typeof claims.rid === 'string' &&
+    Number.isFinite(claims.iat) &&
+    Number.isFinite(claims.exp);
+  if (!valid) {
+    throw new ContextEnvelopeError('invalid-claims', 'User context envelope claims are invalid.');
+  }
+  return claims as unknown as EnvelopeClaims;
+}

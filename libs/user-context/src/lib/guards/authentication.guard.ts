@@ -1,0 +1,97 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  Optional,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ClsService } from 'nestjs-cls';
+
+import { CLS_USER_KEY, IS_PUBLIC_KEY } from '../user-context.constants';
+import { JwtVerifier } from './jwt-verifier';
+
+const BEARER_PATTERN = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/i;
+
+interface HttpRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  user?: unknown;
+}
+
+/**
+ * Authenticates every request before other guards run.
+ *
+ * - HTTP (gateway role): verifies the bearer token, unless the route is
+ *   `@Public()`, and stores the mapped user in the request's scope.
+ * - RPC: the transport has already verified the envelope and opened a scope
+ *   with its user; a message that reached a handler without one is rejected,
+ *   so a transport that forgot to verify fails closed.
+ */
+@Injectable()
+export class AuthenticationGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly cls: ClsService,
+    @Optional() @Inject(JwtVerifier) private readonly jwtVerifier?: JwtVerifier,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() === 'rpc') {
+      return this.requireScopedUser();
+    }
+    if (context.getType() !== 'http') {
+      return false;
+    }
+    if (this.isPublic(context)) {
+      return true;
+    }
+    return this.authenticateHttp(context.switchToHttp().getRequest<HttpRequestLike>());
+  }
+
+  protected isPublic(context: ExecutionContext): boolean {
+    return (
+      this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, [
+        context.getHandler(),
+        context.getClass(),
+      ]) === true
+    );
+  }
+
+  protected extractToken(request: HttpRequestLike): string {
+    const header = request.headers.authorization;
+    if (header === undefined) {
+      throw new UnauthorizedException('Missing bearer token: send "Authorization: Bearer <token>".');
+    }
+    if (Array.isArray(header)) {
+      throw new UnauthorizedException('Send exactly one Authorization header.');
+    }
+    const match = BEARER_PATTERN.exec(header);
+    if (!match) {
+      throw new UnauthorizedException('Authorization header must have the form "Bearer <token>".');
+    }
+    return match[1];
+  }
+
+  private authenticateHttp(request: HttpRequestLike): boolean {
+    if (!this.jwtVerifier) {
+      throw new UnauthorizedException('This application does not accept bearer tokens.');
+    }
+    if (!this.cls.isActive()) {
+      // Without a scope the user could not be propagated; refuse rather than
+      // serve the request with no identity attached.
+      throw new Error('No CLS scope for this HTTP request: is UserContextModule imported?');
+    }
+    const user = this.jwtVerifier.verify(this.extractToken(request));
+    this.cls.set(CLS_USER_KEY, user);
+    request.user = user;
+    return true;
+  }
+
+  private requireScopedUser(): boolean {
+    if (!this.cls.isActive() || !this.cls.get(CLS_USER_KEY)) {
+      throw new UnauthorizedException('Message has no verified user context.');
+    }
+    return true;
+  }
+}

@@ -1,0 +1,92 @@
+import { ClientTCP, ReadPacket, TcpClientOptions } from '@nestjs/microservices';
+import { AsyncResource } from 'node:async_hooks';
+import { connectable, defer, mergeMap, Observable, Subject, throwError } from 'rxjs';
+
+import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
+import { USER_CONTEXT_HEADER } from '../user-context.constants';
+import { signCurrentUser } from './propagation';
+
+export type ContextTcpClientOptions = NonNullable<TcpClientOptions['options']> & {
+  /** Signs the envelope attached to every outgoing message and event. */
+  codec: ContextEnvelopeCodec;
+};
+
+/**
+ * A `ClientTCP` that attaches the current user's signed envelope to every
+ * packet as a top-level field, beside `pattern` and `data`, so `@Payload()`
+ * on the other side is exactly what the caller passed.
+ *
+ * Register it with `ClientsModule` through `customClass`:
+ *
+ * @example
+ * ClientsModule.registerAsync([{
+ *   name: ORDERS_CLIENT,
+ *   inject: [ContextEnvelopeCodec],
+ *   useFactory: (codec: ContextEnvelopeCodec) => ({
+ *     customClass: ContextTcpClient,
+ *     options: { host: '127.0.0.1', port: 3001, codec },
+ *   }),
+ * }])
+ */
+export class ContextTcpClient extends ClientTCP {
+  private readonly codec: ContextEnvelopeCodec;
+
+  constructor(options: ContextTcpClientOptions) {
+    super(options);
+    this.codec = options.codec;
+  }
+
+  /**
+   * Same contract as `ClientProxy.send`, with two differences: the envelope
+   * is signed when `send()` is called, in the caller's scope, and `null` is
+   * an allowed payload. The response callback is bound to the caller's async
+   * context: the socket's listeners keep the context of whichever request
+   * opened the connection, and operators after `send()` would otherwise see
+   * that request's user.
+   */
+  override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (pattern === undefined || pattern === null || data === undefined) {
+      return throwError(() => new Error('send() needs a pattern and JSON data.'));
+    }
+    let envelope: string;
+    try {
+      envelope = signCurrentUser(this.codec);
+    } catch (error) {
+      return throwError(() => error);
+    }
+
+    return defer(async () => this.connect()).pipe(
+      mergeMap(
+        () =>
+          new Observable<TResult>((observer) => {
+            const callback = AsyncResource.bind(this.createObserver(observer));
+            return this.publish(this.withEnvelope({ pattern, data }, envelope), callback);
+          }),
+      ),
+    );
+  }
+
+  /** Same contract as `ClientProxy.emit`: hot, and signed in the caller's scope. */
+  override emit<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+    if (pattern === undefined || pattern === null || data === undefined) {
+      return throwError(() => new Error('emit() needs a pattern and JSON data.'));
+    }
+    let envelope: string;
+    try {
+      envelope = signCurrentUser(this.codec);
+    } catch (error) {
+      return throwError(() => error);
+    }
+
+    const source = defer(async () => this.connect()).pipe(
+      mergeMap(() => this.dispatchEvent(this.withEnvelope({ pattern, data }, envelope))),
+    );
+    const hot = connectable(source, { connector: () => new Subject(), resetOnDisconnect: false });
+    hot.connect();
+    return hot as Observable<TResult>;
+  }
+
+  private withEnvelope(packet: ReadPacket, envelope: string): ReadPacket {
+    return { ...packet, [USER_CONTEXT_HEADER]: envelope } as ReadPacket;
+  }
+}

@@ -1,0 +1,43 @@
+import { CLS_ID, ClsServiceManager } from 'nestjs-cls';
+
+import { ContextEnvelopeCodec, VerifiedEnvelope } from '../envelope/context-envelope.codec';
+import { CLS_USER_KEY } from '../user-context.constants';
+import { UserContext } from '../user-context.interface';
+
+/** Raised when a service call is made outside any authenticated scope. */
+export class MissingUserContextError extends Error {
+  constructor() {
+    super(
+      'No user context to propagate: services can only be called while handling an authenticated request or message.',
+    );
+    this.name = 'MissingUserContextError';
+  }
+}
+
+/**
+ * Signs the user of the current scope for the next hop. Throws
+ * `MissingUserContextError` when there is none, so an outgoing call never
+ * leaves without an identity.
+ */
+export function signCurrentUser(codec: ContextEnvelopeCodec): string {
+  const cls = ClsServiceManager.getClsService();
+  const user: UserContext | undefined = cls.isActive() ? cls.get(CLS_USER_KEY) : undefined;
+  if (!user) {
+    throw new MissingUserContextError();
+  }
+  return codec.sign(user, cls.getId() ?? '');
+}
+
+/**
+ * Runs `handler` in a fresh scope that holds a verified envelope's user and
+ * request id. The scope never inherits from the caller's, so a message can
+ * never run as the user of the message before it on the same socket.
+ */
+export function runInVerifiedScope<T>(verified: VerifiedEnvelope, handler: () => T): T {
+  const cls = ClsServiceManager.getClsService();
+  return cls.run({ ifNested: 'override' }, () => {
+    cls.set(CLS_USER_KEY, verified.user);
+    cls.set(CLS_ID, verified.requestId);
+    return handler();
+  });
+}

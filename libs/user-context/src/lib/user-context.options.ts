@@ -1,0 +1,44 @@
+import { ClaimsMapper } from './claims/claims-mapper';
+import { ContextEnvelopeCodecOptions } from './envelope/context-envelope.codec';
+
+/** Settings for verifying bearer tokens at the gateway. */
+export interface JwtVerificationOptions {
+  /** HS256 shared secret. Tokens signed with any other algorithm are rejected. */
+  secret: string;
+  /** Required `iss` claim, when set. */
+  issuer?: string;
+  /** Required `aud` claim, when set. */
+  audience?: string;
+  /** Clock skew tolerated on `exp` and `nbf`, in seconds. Default 30. */
+  clockToleranceSeconds?: number;
+  /** Tokens longer than this many characters are rejected unverified. Default 8192. */
+  maxTokenLength?: number;
+}
+
+/**
+ * Options of `UserContextModule.forRoot`.
+ *
+ * @example
+ * UserContextModule.forRoot({
+ *   role: 'service',
+ *   serviceName: 'orders',
+ *   envelope: { keys: [{ id: 'k1', secret: process.env.USER_CONTEXT_SECRET }] },
+ * })
+ */
+export interface UserContextModuleOptions {
+  /**
+   * `gateway` verifies bearer tokens on HTTP routes and signs envelopes;
+   * `service` trusts only verified envelopes on incoming messages.
+   */
+  role: 'gateway' | 'service';
+  /** Name of this application, written to every audit line. */
+  serviceName: string;
+  /** Keys and lifetime of the signed user-context envelope. */
+  envelope: ContextEnvelopeCodecOptions;
+  /** Bearer token verification; required for the `gateway` role. */
+  jwt?: JwtVerificationOptions;
+  /** Maps verified token claims to a `UserContext`. Default: `defaultClaimsMapper`. */
+  claimsMapper?: ClaimsMapper;
+  /** Receives each audit line (one JSON object). Default: a line on stdout. */
+  auditSink?: (line: string) => void;
+}
