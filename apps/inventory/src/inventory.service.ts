@@ -96,6 +96,8 @@ export class InventoryService implements OnApplicationBootstrap {
       details: outcome.reason ? { reason: outcome.reason } : undefined,
     });
     const answer: ReservationResultEvent = { orderId: event.orderId, ...outcome };
+    // TODO: an answer sent while orders is down is lost and the order stays
+    // pending; TCP events have no delivery guarantee.
     this.orders.emit(OrderEvents.reservationResult, answer).subscribe({
       error: (error: Error) =>
         this.logger.error(

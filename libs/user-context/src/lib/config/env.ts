@@ -35,6 +35,8 @@ export function secretFromEnv(
   return value;
 }
 
+const DECIMAL_INTEGER_PATTERN = /^-?[0-9]+$/;
+
 /** Reads an integer setting from the environment, rejecting junk and values out of range. */
 export function intFromEnv(
   name: string,
@@ -46,7 +48,8 @@ export function intFromEnv(
   if (raw === undefined || raw === '') {
     return defaultValue;
   }
-  const value = Number(raw);
+  // Number() alone would also accept ' ' (as 0), '1e3', '0x1F' and ' 42 '.
+  const value = DECIMAL_INTEGER_PATTERN.test(raw) ? Number(raw) : Number.NaN;
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}".`);

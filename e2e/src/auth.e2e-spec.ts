@@ -1,0 +1,199 @@
+import { Stack } from './support/stack';
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Builds an unsigned token by hand, as an attacker would. */
+function unsignedToken(claims: Record<string, unknown>): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
+}
+
+describe('gateway authentication', () => {
+  const stack = new Stack();
+
+  beforeAll(async () => {
+    await stack.start({ JWT_ISSUER: 'https://id.example.test', JWT_AUDIENCE: 'platform-api' });
+  });
+
+  afterAll(() => stack.stop());
+
+  const claims = { sub: 'alice', email: 'alice@example.com', roles: ['buyer'], permissions: ['orders:read'] };
+  const valid = () =>
+    stack.token(claims, { issuer: 'https://id.example.test', audience: 'platform-api' });
+
+  describe('GET /health', () => {
+    it('answers without a token', async () => {
+      const result = await stack.request('GET', '/health');
+
+      expect(result.status).toBe(200);
+      expect(result.body).toEqual({ status: 'ok' });
+    });
+  });
+
+  describe('GET /me', () => {
+    it('returns the mapped context', async () => {
+      const token = stack.token(
+        { ...claims, scope: 'inventory:read orders:read' },
+        { issuer: 'https://id.example.test', audience: 'platform-api' },
+      );
+
+      const result = await stack.request('GET', '/me', { token });
+
+      expect(result.status).toBe(200);
+      expect(result.body).toEqual({
+        userId: 'alice',
+        email: 'alice@example.com',
+        roles: ['buyer'],
+        permissions: ['orders:read', 'inventory:read'],
+      });
+    });
+
+    it('maps missing roles to empty lists', async () => {
+      const token = stack.token(
+        { sub: 'bob' },
+        { issuer: 'https://id.example.test', audience: 'platform-api' },
+      );
+
+      const result = await stack.request('GET', '/me', { token });
+
+      expect(result.status).toBe(200);
+      expect(result.body).toEqual({ userId: 'bob', email: null, roles: [], permissions: [] });
+    });
+
+    it('ignores client identity headers', async () => {
+      const result = await stack.request('GET', '/me', {
+        token: valid(),
+        headers: { 'x-user-id': 'mallory', 'x-user-permissions': 'orders:read:all' },
+      });
+
+      expect(result.status).toBe(200);
+      expect(result.body.userId).toBe('alice');
+      expect(result.body.permissions).toEqual(['orders:read']);
+    });
+
+    it('rejects identity headers without a token', async () => {
+      const result = await stack.request('GET', '/me', {
+        headers: { 'x-user-id': 'alice', 'x-user-context': 'v1.k1.e30.AAAA' },
+      });
+
+      expect(result.status).toBe(401);
+    });
+  });
+
+  describe('rejected tokens', () => {
+    const cases: Array<[string, () => string | undefined, Record<string, string>?]> = [
+      ['no token', () => undefined],
+      ['a token signed with another secret', () => {
+        const jwt = require('jsonwebtoken');
+        return jwt.sign(claims, 'another-secret-another-secret-00', {
+          expiresIn: 300,
+          issuer: 'https://id.example.test',
+          audience: 'platform-api',
+        });
+      }],
+      ['an expired token', () =>
+        stack.token(claims, {
+          expiresIn: -120,
+          issuer: 'https://id.example.test',
+          audience: 'platform-api',
+        })],
+      ['a token with alg none', () =>
+        unsignedToken({
+          ...claims,
+          iss: 'https://id.example.test',
+          aud: 'platform-api',
+          exp: Math.floor(Date.now() / 1000) + 300,
+        })],
+      ['a token signed with HS512', () =>
+        stack.token(claims, {
+          algorithm: 'HS512',
+          issuer: 'https://id.example.test',
+          audience: 'platform-api',
+        })],
+      ['a token without exp', () =>
+        require('jsonwebtoken').sign(claims, stack.jwtSecret, {
+          issuer: 'https://id.example.test',
+          audience: 'platform-api',
+        })],
+      ['a token without sub', () =>
+        stack.token(
+          { permissions: ['orders:read'] },
+          { issuer: 'https://id.example.test', audience: 'platform-api' },
+        )],
+      ['a token with an empty sub', () =>
+        stack.token(
+          { sub: '' },
+          { issuer: 'https://id.example.test', audience: 'platform-api' },
+        )],
+      ['a token from another issuer', () =>
+        stack.token(claims, { issuer: 'https://evil.example.test', audience: 'platform-api' })],
+      ['a token for another audience', () =>
+        stack.token(claims, { issuer: 'https://id.example.test', audience: 'other-api' })],
+      ['a malformed token', () => 'not.a.jwt'],
+    ];
+
+    it.each(cases)('answers 401 for %s', async (_name, makeToken) => {
+      const token = makeToken();
+
+      const result = await stack.request('GET', '/me', { token });
+
+      expect(result.status).toBe(401);
+      expect(result.body.statusCode).toBe(401);
+      expect(result.body.error).toBe('Unauthorized');
+      expect(typeof result.body.message).toBe('string');
+      if (token) {
+        expect(JSON.stringify(result.body)).not.toContain(token);
+      }
+    });
+
+    it('answers 401 for a non-bearer scheme', async () => {
+      const result = await stack.request('GET', '/me', {
+        headers: { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` },
+      });
+
+      expect(result.status).toBe(401);
+    });
+
+    it('never logs the token', async () => {
+      const token = stack.token(claims, { expiresIn: -120 });
+
+      await stack.request('GET', '/me', { token });
+
+      const everything = [stack.gateway, stack.orders, stack.inventory].flatMap((app) => app.lines);
+      expect(everything.some((line) => line.includes(token))).toBe(false);
+    });
+  });
+
+  describe('x-request-id', () => {
+    it('is generated when absent', async () => {
+      const result = await stack.request('GET', '/health');
+
+      expect(result.headers.get('x-request-id')).toMatch(UUID_PATTERN);
+    });
+
+    it('echoes a well-formed client id', async () => {
+      const result = await stack.request('GET', '/me', {
+        token: valid(),
+        headers: { 'x-request-id': 'client-req-42' },
+      });
+
+      expect(result.headers.get('x-request-id')).toBe('client-req-42');
+    });
+
+    it('replaces a malformed client id', async () => {
+      const result = await stack.request('GET', '/me', {
+        token: valid(),
+        headers: { 'x-request-id': 'x'.repeat(200) },
+      });
+
+      expect(result.headers.get('x-request-id')).toMatch(UUID_PATTERN);
+    });
+
+    it('is set on 401 answers', async () => {
+      const result = await stack.request('GET', '/me');
+
+      expect(result.status).toBe(401);
+      expect(result.headers.get('x-request-id')).toMatch(UUID_PATTERN);
+    });
+  });
+});

@@ -1,0 +1,315 @@
+import { createServer, Server, Socket } from 'node:net';
+
+import { ContextEnvelopeCodec, UserContext } from '@platform/user-context';
+
+import { AppProcess, freePort } from './support/processes';
+import { RawTcpPeer } from './support/raw-tcp';
+import { eventually, Stack } from './support/stack';
+
+const BUYER = ['orders:create', 'orders:read', 'inventory:read'];
+const ENVELOPE_FIELD = 'x-user-context';
+
+describe('services behind the gateway', () => {
+  const stack = new Stack();
+  const alice = () => stack.token({ sub: 'alice', permissions: BUYER });
+
+  beforeAll(() => stack.start());
+  afterAll(() => stack.stop());
+
+  describe('forged messages sent straight to a service', () => {
+    let orders: RawTcpPeer;
+    let codec: ContextEnvelopeCodec;
+    const mallory: UserContext = { userId: 'mallory', roles: [], permissions: BUYER };
+
+    beforeAll(async () => {
+      orders = await RawTcpPeer.open(Number(stack.env.ORDERS_PORT));
+      codec = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: stack.contextSecret }] });
+    });
+
+    afterAll(() => orders.close());
+
+    const ordersOf = async (userId: string) => {
+      const token = stack.token({ sub: userId, permissions: BUYER });
+      return (await stack.request('GET', '/orders', { token })).body;
+    };
+
+    it('rejects a message without an envelope', async () => {
+      const answer = await orders.request('orders.create', { items: [{ sku: 'KB-001', quantity: 1 }] });
+
+      expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
+      expect(await ordersOf('mallory')).toEqual([]);
+    });
+
+    it('rejects identity sent as plain fields', async () => {
+      const answer = await orders.request(
+        'orders.create',
+        { items: [{ sku: 'KB-001', quantity: 1 }], userId: 'mallory' },
+        { user: mallory, [ENVELOPE_FIELD]: { userId: 'mallory' } },
+      );
+
+      expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
+      expect(await ordersOf('mallory')).toEqual([]);
+    });
+
+    it('rejects an envelope with escalated permissions', async () => {
+      const envelope = codec.sign({ userId: 'mallory', roles: [], permissions: [] }, 'forged-1');
+      const [version, keyId, payload, signature] = envelope.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      claims.permissions = BUYER;
+      const forged = [version, keyId, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+
+      const answer = await orders.request(
+        'orders.create',
+        { items: [{ sku: 'KB-001', quantity: 1 }] },
+        { [ENVELOPE_FIELD]: forged },
+      );
+
+      expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
+      expect(await ordersOf('mallory')).toEqual([]);
+    });
+
+    it('rejects an envelope signed with another key', async () => {
+      const other = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: 'x'.repeat(32) }] });
+
+      const answer = await orders.request(
+        'orders.create',
+        { items: [{ sku: 'KB-001', quantity: 1 }] },
+        { [ENVELOPE_FIELD]: other.sign(mallory, 'forged-2') },
+      );
+
+      expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
+      expect(await ordersOf('mallory')).toEqual([]);
+    });
+
+    it('rejects an expired envelope', async () => {
+      const stale = codec.sign(mallory, 'forged-3', Date.now() - 10 * 60_000);
+
+      const answer = await orders.request(
+        'orders.create',
+        { items: [{ sku: 'KB-001', quantity: 1 }] },
+        { [ENVELOPE_FIELD]: stale },
+      );
+
+      expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
+      expect(await ordersOf('mallory')).toEqual([]);
+    });
+
+    it('rejects a valid envelope lacking permission', async () => {
+      const reader = codec.sign({ userId: 'mallory', roles: [], permissions: ['orders:read'] }, 'r-1');
+
+      const answer = await orders.request(
+        'orders.create',
+        { items: [{ sku: 'KB-001', quantity: 1 }] },
+        { [ENVELOPE_FIELD]: reader },
+      );
+
+      expect(answer.err).toEqual({
+        statusCode: 403,
+        message: 'Missing permission: orders:create.',
+        error: 'Forbidden',
+      });
+      expect(await ordersOf('mallory')).toEqual([]);
+    });
+
+    it('validates the payload of a valid envelope', async () => {
+      const answer = await orders.request(
+        'orders.create',
+        { items: [{ sku: 'KB-001', quantity: -5 }] },
+        { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-2') },
+      );
+
+      expect(answer.err).toEqual(expect.objectContaining({ statusCode: 400, error: 'Bad Request' }));
+      expect(await ordersOf('mallory')).toEqual([]);
+    });
+
+    it('accepts a correctly signed message', async () => {
+      const answer = await orders.request(
+        'orders.create',
+        { items: [{ sku: 'KB-001', quantity: 1 }] },
+        { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-3') },
+      );
+
+      expect(answer.err).toBeUndefined();
+      expect(answer.response).toEqual(expect.objectContaining({ createdBy: 'mallory' }));
+      expect((await ordersOf('mallory')).map((order: { id: string }) => order.id)).toEqual([
+        (answer.response as { id: string }).id,
+      ]);
+    });
+
+    it('drops an event without an envelope', async () => {
+      const inventory = await RawTcpPeer.open(Number(stack.env.INVENTORY_PORT));
+      const orderId = '11111111-1111-4111-8111-111111111111';
+      try {
+        inventory.emit('order.created', { orderId, items: [{ sku: 'KB-001', quantity: 1 }] });
+        await stack.inventory.waitForLine(/Rejected message "order.created": envelope missing/);
+      } finally {
+        inventory.close();
+      }
+
+      const reservations = await stack.request('GET', `/inventory/reservations?orderId=${orderId}`, {
+        token: alice(),
+      });
+      expect(reservations.body).toEqual([]);
+    });
+
+    it('ignores a reservation result from another user', async () => {
+      const created = await stack.request('POST', '/orders', {
+        token: stack.token({ sub: 'frank', permissions: BUYER }),
+        body: { items: [{ sku: 'LS-005', quantity: 1 }] },
+      });
+      await eventually(async () => {
+        const lines = stack.orders.auditLines().filter((line) => line.resourceId === created.body.id);
+        return lines.length === 2 ? true : undefined;
+      });
+
+      orders.emit(
+        'order.reservation-result',
+        { orderId: created.body.id, status: 'confirmed' },
+        { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-4') },
+      );
+      await stack.orders.waitForLine(/sent as another user; ignored/);
+
+      const order = await stack.request('GET', `/orders/${created.body.id}`, {
+        token: stack.token({ sub: 'frank', permissions: BUYER }),
+      });
+      expect(order.body.status).toBe('rejected');
+    });
+  });
+
+  describe('service outages', () => {
+    it('answers 503 fast while orders is down, then recovers with its data', async () => {
+      const created = await stack.request('POST', '/orders', {
+        token: alice(),
+        body: { items: [{ sku: 'KB-001', quantity: 1 }] },
+      });
+      expect(created.status).toBe(201);
+      // Let inventory answer first: an answer sent while orders is down is lost.
+      await eventually(async () => {
+        const result = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+        return result.body.status === 'confirmed' ? true : undefined;
+      });
+      await stack.orders.stop();
+
+      const started = Date.now();
+      const down = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+      const elapsed = Date.now() - started;
+
+      expect(down.status).toBe(503);
+      expect(down.body).toEqual({
+        statusCode: 503,
+        message: 'The orders service is unreachable.',
+        error: 'Service Unavailable',
+      });
+      expect(elapsed).toBeLessThan(Number(stack.env.RPC_TIMEOUT_MS));
+
+      stack.orders = new AppProcess('orders', stack.env);
+      await stack.orders.start();
+      const back = await eventually(async () => {
+        const result = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+        return result.status === 200 ? result : undefined;
+      });
+
+      expect(back.body).toEqual(
+        expect.objectContaining({ id: created.body.id, createdBy: 'alice', status: 'confirmed' }),
+      );
+    });
+
+    it('keeps inventory data across a restart', async () => {
+      const created = await stack.request('POST', '/orders', {
+        token: alice(),
+        body: { items: [{ sku: 'MN-003', quantity: 2 }] },
+      });
+      await eventually(async () => {
+        const result = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+        return result.body.status === 'confirmed' ? true : undefined;
+      });
+      const before = await stack.request('GET', '/inventory/MN-003', { token: alice() });
+
+      await stack.inventory.stop();
+      stack.inventory = new AppProcess('inventory', stack.env);
+      await stack.inventory.start();
+      const after = await eventually(async () => {
+        const result = await stack.request('GET', '/inventory/MN-003', { token: alice() });
+        return result.status === 200 ? result : undefined;
+      });
+      const reservations = await stack.request(
+        'GET',
+        `/inventory/reservations?orderId=${created.body.id}`,
+        { token: alice() },
+      );
+
+      expect(after.body).toEqual(before.body);
+      expect(reservations.body).toEqual([expect.objectContaining({ reservedBy: 'alice', quantity: 2 })]);
+    });
+
+    describe('with a service that never answers', () => {
+      let silent: Server;
+      const sockets = new Set<Socket>();
+      let gateway: AppProcess;
+      let gatewayPort: number;
+
+      beforeAll(async () => {
+        silent = createServer((socket) => sockets.add(socket));
+        const silentPort = await freePort();
+        await new Promise<void>((resolveListen) => silent.listen(silentPort, '127.0.0.1', resolveListen));
+        gatewayPort = await freePort();
+        gateway = new AppProcess('gateway', {
+          ...stack.env,
+          GATEWAY_PORT: String(gatewayPort),
+          INVENTORY_PORT: String(silentPort),
+          RPC_TIMEOUT_MS: '500',
+        });
+        await gateway.start();
+      });
+
+      afterAll(async () => {
+        await gateway.stop();
+        sockets.forEach((socket) => socket.destroy());
+        await new Promise((resolveClose) => silent.close(resolveClose));
+      });
+
+      it('answers 503 after RPC_TIMEOUT_MS', async () => {
+        const started = Date.now();
+        const response = await fetch(`http://127.0.0.1:${gatewayPort}/inventory`, {
+          headers: { authorization: `Bearer ${alice()}` },
+        });
+        const elapsed = Date.now() - started;
+
+        expect(response.status).toBe(503);
+        expect(await response.json()).toEqual({
+          statusCode: 503,
+          message: 'The inventory service did not answer within 500 ms.',
+          error: 'Service Unavailable',
+        });
+        expect(elapsed).toBeGreaterThanOrEqual(450);
+      });
+    });
+  });
+});
+
+describe('production start-up', () => {
+  const base = { PATH: process.env.PATH, NO_COLOR: '1', NODE_ENV: 'production' };
+  const strong = 'a-random-secret-that-is-long-enough-0123456789';
+
+  const cases: Array<[string, 'gateway' | 'orders', NodeJS.ProcessEnv, string]> = [
+    ['gateway without JWT_SECRET', 'gateway', { USER_CONTEXT_SECRET: strong }, 'JWT_SECRET is not set'],
+    [
+      'gateway with the development JWT_SECRET',
+      'gateway',
+      { JWT_SECRET: 'development-only-jwt-secret-change-me-0000', USER_CONTEXT_SECRET: strong },
+      'JWT_SECRET is the built-in development secret',
+    ],
+    ['gateway without USER_CONTEXT_SECRET', 'gateway', { JWT_SECRET: strong }, 'USER_CONTEXT_SECRET is not set'],
+    ['orders without USER_CONTEXT_SECRET', 'orders', {}, 'USER_CONTEXT_SECRET is not set'],
+  ];
+
+  it.each(cases)('refuses to start the %s', async (_name, app, env, message) => {
+    const port = await freePort();
+    const process_ = new AppProcess(app, { ...base, ...env, GATEWAY_PORT: String(port), ORDERS_PORT: String(port) });
+
+    const code = await process_.run();
+
+    expect(code).not.toBe(0);
+    expect(process_.lines.some((line) => line.includes(message))).toBe(true);
+  });
+});
