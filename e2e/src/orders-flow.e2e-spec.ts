@@ -10,7 +10,7 @@ describe('orders and inventory flow', () => {
   beforeAll(() => stack.start());
   afterAll(() => stack.stop());
 
-  /** Waits until inventory has answered for the order and returns its final state. */
+  /** Waits until the order is no longer pending and returns it. */
   async function settled(id: string, token: string) {
     return eventually(async () => {
       const result = await stack.request('GET', `/orders/${id}`, { token });

@@ -183,7 +183,7 @@ describe('services behind the gateway', () => {
         body: { items: [{ sku: 'KB-001', quantity: 1 }] },
       });
       expect(created.status).toBe(201);
-      // Let inventory answer first: an answer sent while orders is down is lost.
+      // Let inventory reply first: a result sent while orders is down is lost.
       await eventually(async () => {
         const result = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
         return result.body.status === 'confirmed' ? true : undefined;
@@ -278,7 +278,7 @@ describe('services behind the gateway', () => {
         expect(response.status).toBe(503);
         expect(await response.json()).toEqual({
           statusCode: 503,
-          message: 'The inventory service did not answer within 500 ms.',
+          message: 'The inventory service did not respond within 500 ms.',
           error: 'Service Unavailable',
         });
         expect(elapsed).toBeGreaterThanOrEqual(450);

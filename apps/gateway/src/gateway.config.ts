@@ -13,7 +13,7 @@ export interface GatewayConfig {
   envelope: ContextEnvelopeCodecOptions;
   orders: { host: string; port: number };
   inventory: { host: string; port: number };
-  /** How long the gateway waits for a service's answer before returning 503. */
+  /** Milliseconds the gateway waits for a service's response before returning 503. */
   rpcTimeoutMs: number;
 }
 

@@ -78,8 +78,8 @@ export class InventoryService implements OnApplicationBootstrap {
 
   /**
    * Reserves every line of an order, or none: when a SKU is unknown or short
-   * of stock the order is rejected and nothing changes. Answers orders with
-   * the outcome, under the same user's identity.
+   * of stock the order is rejected and nothing changes. Sends the outcome to
+   * orders as an event, under the same user's identity.
    */
   async reserve(event: OrderCreatedEvent, user: UserContext): Promise<void> {
     const outcome = await this.serialize(() =>
@@ -95,10 +95,10 @@ export class InventoryService implements OnApplicationBootstrap {
       outcome: outcome.status,
       details: outcome.reason ? { reason: outcome.reason } : undefined,
     });
-    const answer: ReservationResultEvent = { orderId: event.orderId, ...outcome };
-    // TODO: an answer sent while orders is down is lost and the order stays
+    const result: ReservationResultEvent = { orderId: event.orderId, ...outcome };
+    // TODO: a result sent while orders is down is lost and the order stays
     // pending; TCP events have no delivery guarantee.
-    this.orders.emit(OrderEvents.reservationResult, answer).subscribe({
+    this.orders.emit(OrderEvents.reservationResult, result).subscribe({
       error: (error: Error) =>
         this.logger.error(
           `Could not publish ${OrderEvents.reservationResult} for order ${event.orderId}: ${error.message}`,

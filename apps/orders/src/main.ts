@@ -8,7 +8,7 @@ async function bootstrap(): Promise<void> {
   const config = loadOrdersConfig();
   const app = await createUserContextMicroservice(AppModule.forRoot(config), config.tcp);
   // Services validate every payload themselves: a message may come from
-  // anything that holds a valid envelope, not only from the gateway.
+  // anything that has a valid envelope, not only from the gateway.
   app.useGlobalPipes(
     new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   );

@@ -30,9 +30,9 @@ export class OrdersService {
   ) {}
 
   /**
-   * Stores a pending order and asks inventory to reserve its items. The
-   * event is signed with the caller's context, so the reservation names the
-   * caller.
+   * Stores a pending order and emits `order.created` so that inventory
+   * reserves its items. The event is signed with the caller's context, so the
+   * reservation names the caller.
    */
   async create(dto: CreateOrderDto, user: UserContext): Promise<Order> {
     const order = this.orders.create({
@@ -81,8 +81,8 @@ export class OrdersService {
   }
 
   /**
-   * Sets the status of a pending order from inventory's answer. The answer
-   * must carry the identity of the order's creator: a validly signed
+   * Sets the status of a pending order from inventory's reservation result.
+   * The result must carry the identity of the order's creator: a validly signed
    * message from anyone else cannot settle someone's order.
    */
   async applyReservationResult(event: ReservationResultEvent, user: UserContext): Promise<void> {

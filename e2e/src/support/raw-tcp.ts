@@ -24,18 +24,18 @@ export class RawTcpPeer {
   /** Sends a request packet; `extra` fields are added at the top level, beside `pattern` and `data`. */
   request(pattern: string, data: unknown, extra: Record<string, unknown> = {}, timeoutMs = 5000) {
     const id = `raw-${++this.nextId}`;
-    const answer = new Promise<Record<string, unknown>>((resolveAnswer, reject) => {
-      const timer = setTimeout(() => reject(new Error(`No answer to ${pattern} within ${timeoutMs} ms.`)), timeoutMs);
+    const response = new Promise<Record<string, unknown>>((resolveResponse, reject) => {
+      const timer = setTimeout(() => reject(new Error(`No response to ${pattern} within ${timeoutMs} ms.`)), timeoutMs);
       this.responses.set(id, (packet) => {
         clearTimeout(timer);
-        resolveAnswer(packet);
+        resolveResponse(packet);
       });
     });
     this.write({ pattern, data, id, ...extra });
-    return answer;
+    return response;
   }
 
-  /** Sends an event packet (no id, so no answer is expected). */
+  /** Sends an event packet (no id, so no response is expected). */
   emit(pattern: string, data: unknown, extra: Record<string, unknown> = {}): void {
     this.write({ pattern, data, ...extra });
   }

@@ -71,12 +71,21 @@ export class ContextEnvelopeCodec {
       throw new Error('ContextEnvelopeCodec needs at least one key.');
     }
     for (const key of options.keys) {
+      if (this.keys.has(key.id)) {
+        throw new Error(`Envelope key id "${key.id}" is listed twice; every key needs its own id.`);
+      }
       this.keys.set(key.id, toHmacKey(key));
     }
     this.signingKeyId = options.keys[0].id;
     this.ttlSeconds = positiveNumber(options.ttlSeconds ?? 60, 'ttlSeconds');
     this.toleranceSeconds = options.clockToleranceSeconds ?? 5;
+    if (!Number.isFinite(this.toleranceSeconds) || this.toleranceSeconds < 0) {
+      throw new Error(`clockToleranceSeconds must be 0 or more, got ${this.toleranceSeconds}.`);
+    }
     this.maxLength = options.maxLength ?? 8192;
+    if (!Number.isInteger(this.maxLength) || this.maxLength <= 0) {
+      throw new Error(`maxLength must be a positive integer, got ${this.maxLength}.`);
+    }
   }
 
   /** Signs `user` for one hop, bound to `requestId`. */

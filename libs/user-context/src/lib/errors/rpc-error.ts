@@ -5,7 +5,7 @@ import { ContextEnvelopeError } from '../envelope/context-envelope.error';
 
 /**
  * The error body that crosses a transport. It has Nest's HTTP error shape so
- * the gateway can answer with it unchanged.
+ * the gateway can return it to the HTTP client unchanged.
  */
 export interface RpcErrorBody {
   statusCode: number;

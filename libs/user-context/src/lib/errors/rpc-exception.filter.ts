@@ -9,7 +9,7 @@ import { toRpcErrorBody } from './rpc-error';
  *
  * Without it, Nest turns an `HttpException` thrown in a message handler into
  * `{ status: 'error', message: 'Internal server error' }` and the gateway
- * can only answer 500. With it, a `ForbiddenException` in orders reaches the
+ * can only return 500. With it, a `ForbiddenException` in orders reaches the
  * HTTP client as 403. HTTP exceptions are left to Nest's default handling.
  */
 @Catch()

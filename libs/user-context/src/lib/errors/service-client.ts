@@ -1,12 +1,14 @@
 import {
   BadGatewayException,
   HttpException,
+  InternalServerErrorException,
   Logger,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 
+import { MissingUserContextError } from '../transport/propagation';
 import { isRpcErrorBody } from './rpc-error';
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
@@ -16,7 +18,8 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIME
  * `HttpException` the client should see:
  *
  * - an error body with a status (401, 403, 400, 404, ...) keeps that status;
- * - a refused or dropped connection, or no answer within `timeoutMs`, is 503;
+ * - a refused or dropped connection, or no response within `timeoutMs`, is 503;
+ * - a call made outside an authenticated scope is 500;
  * - anything else is 502, logged here with the service name.
  */
 export class ServiceClient {
@@ -43,10 +46,15 @@ export class ServiceClient {
       return new HttpException(error, error.statusCode);
     }
     if (error instanceof TimeoutError) {
-      this.logger.warn(`${this.serviceName} did not answer "${pattern}" within ${this.timeoutMs} ms.`);
+      this.logger.warn(`${this.serviceName} did not respond to "${pattern}" within ${this.timeoutMs} ms.`);
       return new ServiceUnavailableException(
-        `The ${this.serviceName} service did not answer within ${this.timeoutMs} ms.`,
+        `The ${this.serviceName} service did not respond within ${this.timeoutMs} ms.`,
       );
+    }
+    if (error instanceof MissingUserContextError) {
+      // A bug in the calling app, such as a call from a @Public() route: not the service's fault.
+      this.logger.error(`Call to ${this.serviceName} "${pattern}" has no user context: ${error.message}`);
+      return new InternalServerErrorException();
     }
     if (isUnreachable(error)) {
       this.logger.warn(`${this.serviceName} is unreachable for "${pattern}": ${String(error)}`);
@@ -58,11 +66,16 @@ export class ServiceClient {
 }
 
 function isUnreachable(error: unknown): boolean {
-  if (!(error instanceof Error)) {
+  // Checks the shape, not `instanceof Error`, because Node creates socket
+  // errors in its own realm. Inside a vm sandbox such as Jest's test
+  // environment, that realm's Error differs from this module's global Error.
+  if (typeof error !== 'object' || error === null) {
     return false;
   }
-  const code = (error as NodeJS.ErrnoException).code;
-  return (code !== undefined && UNREACHABLE_CODES.has(code)) || error.message === 'Connection closed';
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    (typeof code === 'string' && UNREACHABLE_CODES.has(code)) || message === 'Connection closed'
+  );
 }
 
 function describe(error: unknown): string {

@@ -67,9 +67,24 @@ export class JwtVerifier {
   }
 }
 
+/**
+ * Messages of `jsonwebtoken` 9 that are rewritten: the issuer and audience
+ * ones name the expected value, which clients need not learn.
+ */
+const REWRITTEN_MESSAGES: Array<[RegExp, string]> = [
+  [/^jwt issuer invalid/, 'Invalid token: issuer is not accepted.'],
+  [/^jwt audience invalid/, 'Invalid token: audience is not accepted.'],
+  [/^invalid token$/, 'Invalid token: not a well-formed JWT.'],
+];
+
 function describeJwtFailure(error: unknown): string {
   if (!(error instanceof Error)) {
     return 'Invalid token.';
   }
-  return JWT_FAILURES[error.name] ?? `Invalid token: ${error.message}.`;
+  const byName = JWT_FAILURES[error.name];
+  if (byName) {
+    return byName;
+  }
+  const rewritten = REWRITTEN_MESSAGES.find(([pattern]) => pattern.test(error.message));
+  return rewritten ? rewritten[1] : `Invalid token: ${error.message}.`;
 }

@@ -45,12 +45,9 @@ export class ContextTcpClient extends ClientTCP {
    * that request's user.
    */
   override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
-    if (pattern === undefined || pattern === null || data === undefined) {
-      return throwError(() => new Error('send() needs a pattern and JSON data.'));
-    }
     let envelope: string;
     try {
-      envelope = signCurrentUser(this.codec);
+      envelope = this.signFor('send', pattern, data);
     } catch (error) {
       return throwError(() => error);
     }
@@ -68,12 +65,9 @@ export class ContextTcpClient extends ClientTCP {
 
   /** Same contract as `ClientProxy.emit`: hot, and signed in the caller's scope. */
   override emit<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
-    if (pattern === undefined || pattern === null || data === undefined) {
-      return throwError(() => new Error('emit() needs a pattern and JSON data.'));
-    }
     let envelope: string;
     try {
-      envelope = signCurrentUser(this.codec);
+      envelope = this.signFor('emit', pattern, data);
     } catch (error) {
       return throwError(() => error);
     }
@@ -84,6 +78,14 @@ export class ContextTcpClient extends ClientTCP {
     const hot = connectable(source, { connector: () => new Subject(), resetOnDisconnect: false });
     hot.connect();
     return hot as Observable<TResult>;
+  }
+
+  /** Checks the arguments and signs the current user; throws when either is missing. */
+  private signFor(method: 'send' | 'emit', pattern: unknown, data: unknown): string {
+    if (pattern === undefined || pattern === null || data === undefined) {
+      throw new Error(`${method}() needs a pattern and JSON data.`);
+    }
+    return signCurrentUser(this.codec);
   }
 
   private withEnvelope(packet: ReadPacket, envelope: string): ReadPacket {
