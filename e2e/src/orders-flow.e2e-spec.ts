@@ -194,6 +194,30 @@ describe('orders and inventory flow', () => {
       expect(list.body).toEqual([]);
     });
 
+    it('answers 400 for malformed JSON', async () => {
+      const response = await fetch(`${stack.baseUrl}/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice()}`, 'content-type': 'application/json' },
+        body: '{"items": [',
+      });
+
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual(
+        expect.objectContaining({ statusCode: 400, error: 'Bad Request' }),
+      );
+    });
+
+    it('answers 413 for an oversized body', async () => {
+      const items = Array.from({ length: 40_000 }, () => ({ sku: 'KB-001', quantity: 1 }));
+
+      const result = await stack.request('POST', '/orders', { token: alice(), body: { items } });
+
+      expect(result.status).toBe(413);
+      expect(result.body).toEqual(
+        expect.objectContaining({ statusCode: 413, error: 'Payload Too Large' }),
+      );
+    });
+
     it('answers 401 without a token and stores nothing', async () => {
       const before = await stack.request('GET', '/orders', { token: alice() });
 
@@ -267,6 +291,49 @@ describe('orders and inventory flow', () => {
       const result = await stack.request('GET', '/orders', { token });
 
       expect(result.status).toBe(403);
+    });
+  });
+
+  describe('GET /inventory/reservations', () => {
+    it('hides other users reservations', async () => {
+      const created = await stack.request('POST', '/orders', {
+        token: alice(),
+        body: { items: [{ sku: 'KB-001', quantity: 1 }] },
+      });
+      await settled(created.body.id, alice());
+      const reader = stack.token({ sub: 'mallory', permissions: ['inventory:read'] });
+
+      const byOrder = await stack.request('GET', `/inventory/reservations?orderId=${created.body.id}`, {
+        token: reader,
+      });
+      const all = await stack.request('GET', '/inventory/reservations', { token: reader });
+
+      expect(byOrder.status).toBe(200);
+      expect(byOrder.body).toEqual([]);
+      expect(all.body).toEqual([]);
+    });
+
+    it('shows every reservation with inventory:read:all', async () => {
+      const created = await stack.request('POST', '/orders', {
+        token: alice(),
+        body: { items: [{ sku: 'KB-001', quantity: 1 }] },
+      });
+      await settled(created.body.id, alice());
+      const clerk = stack.token({ sub: 'clerk', permissions: ['inventory:read', 'inventory:read:all'] });
+
+      const result = await stack.request('GET', `/inventory/reservations?orderId=${created.body.id}`, {
+        token: clerk,
+      });
+
+      expect(result.body).toEqual([expect.objectContaining({ reservedBy: 'alice', sku: 'KB-001' })]);
+    });
+
+    it('answers 400 for an invalid orderId', async () => {
+      const result = await stack.request('GET', '/inventory/reservations?orderId=1%20OR%201=1', {
+        token: alice(),
+      });
+
+      expect(result.status).toBe(400);
     });
   });
 

@@ -242,6 +242,31 @@ describe('services behind the gateway', () => {
       expect(reservations.body).toEqual([expect.objectContaining({ reservedBy: 'alice', quantity: 2 })]);
     });
 
+    it('answers 502 when gateway and service keys differ', async () => {
+      const port = await freePort();
+      const gateway = new AppProcess('gateway', {
+        ...stack.env,
+        GATEWAY_PORT: String(port),
+        USER_CONTEXT_SECRET: 'a-different-context-secret-0123456789abcdef',
+      });
+      await gateway.start();
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/orders`, {
+          headers: { authorization: `Bearer ${alice()}` },
+        });
+
+        expect(response.status).toBe(502);
+        expect(await response.json()).toEqual({
+          statusCode: 502,
+          message: "The orders service rejected the gateway's request.",
+          error: 'Bad Gateway',
+        });
+        await gateway.waitForLine(/orders rejected the user context/);
+      } finally {
+        await gateway.stop();
+      }
+    });
+
     describe('with a service that never answers', () => {
       let silent: Server;
       const sockets = new Set<Socket>();

@@ -32,8 +32,11 @@ export class InventoryController {
 
   @RequirePermission('inventory:read')
   @MessagePattern(InventoryPatterns.listReservations)
-  listReservations(@Payload() dto: ListReservationsDto): Promise<Reservation[]> {
-    return this.inventory.listReservations(dto.orderId);
+  listReservations(
+    @Payload() dto: ListReservationsDto,
+    @CurrentUser() user: UserContext,
+  ): Promise<Reservation[]> {
+    return this.inventory.listReservations(dto.orderId, user);
   }
 
   /** Reserves on behalf of the order's creator, who must be allowed to create orders. */

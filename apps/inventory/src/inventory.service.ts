@@ -26,6 +26,9 @@ import { StockEntity } from './stock.entity';
 
 const MAX_RESERVATIONS_LISTED = 500;
 
+/** Permission that shows every user's reservations, not only the caller's. */
+export const READ_ALL_RESERVATIONS = 'inventory:read:all';
+
 type ReservationOutcome = Pick<ReservationResultEvent, 'status' | 'reason'>;
 
 @Injectable()
@@ -67,9 +70,18 @@ export class InventoryService implements OnApplicationBootstrap {
     return item.toStock();
   }
 
-  async listReservations(orderId?: string): Promise<Reservation[]> {
+  /**
+   * Lists reservations, optionally of one order. Each names a user and an
+   * order, so callers see only the ones they made unless they have
+   * `inventory:read:all`.
+   */
+  async listReservations(orderId: string | undefined, user: UserContext): Promise<Reservation[]> {
+    const readAll = user.permissions.includes(READ_ALL_RESERVATIONS);
     const rows = await this.reservations.find({
-      where: orderId ? { orderId } : {},
+      where: {
+        ...(orderId ? { orderId } : {}),
+        ...(readAll ? {} : { reservedBy: user.userId }),
+      },
       order: { id: 'ASC' },
       take: MAX_RESERVATIONS_LISTED,
     });

@@ -25,7 +25,7 @@ export interface ContextEnvelopeCodecOptions {
   maxLength?: number;
 }
 
-/** What a verified envelope carries besides the user. */
+/** Contents of a verified envelope: the user plus request and key metadata. */
 export interface VerifiedEnvelope {
   user: UserContext;
   requestId: string;

@@ -1,6 +1,7 @@
 import {
   BadGatewayException,
   HttpException,
+  HttpStatus,
   InternalServerErrorException,
   Logger,
   ServiceUnavailableException,
@@ -17,7 +18,9 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIME
  * Calls a microservice from an HTTP handler and turns every failure into the
  * `HttpException` the client should see:
  *
- * - an error body with a status (401, 403, 400, 404, ...) keeps that status;
+ * - an error body with a status (400, 403, 404, ...) keeps that status,
+ *   except 401: the service rejected the envelope, which is a key or clock
+ *   mismatch between gateway and service, so the client gets 502;
  * - a refused or dropped connection, or no response within `timeoutMs`, is 503;
  * - a call made outside an authenticated scope is 500;
  * - anything else is 502, logged here with the service name.
@@ -42,6 +45,15 @@ export class ServiceClient {
   }
 
   private toHttpException(error: unknown, pattern: string): HttpException {
+    if (isRpcErrorBody(error) && error.statusCode === HttpStatus.UNAUTHORIZED) {
+      // The caller's token was verified here, so a service that rejects the
+      // envelope means the two disagree on keys or clocks: a server fault.
+      this.logger.error(
+        `${this.serviceName} rejected the user context on "${pattern}": ${String(error.message)} ` +
+          'Check that USER_CONTEXT_SECRET and USER_CONTEXT_KEY_ID match and that clocks agree.',
+      );
+      return new BadGatewayException(`The ${this.serviceName} service rejected the gateway's request.`);
+    }
     if (isRpcErrorBody(error)) {
       return new HttpException(error, error.statusCode);
     }

@@ -323,4 +323,14 @@ describe('JwtVerifier', () => {
       expect(() => verifierWith({}, mapper).verify(signToken({ sub: 'a' }))).toThrow(failure);
     });
   });
+
+  describe('secret length', () => {
+    it('rejects a 31-byte secret', () => {
+      expect(() => verifierWith({ secret: 'x'.repeat(31) })).toThrow('at least 32');
+    });
+
+    it('accepts a 32-byte secret', () => {
+      expect(() => verifierWith({ secret: 'x'.repeat(32) })).not.toThrow();
+    });
+  });
 });

@@ -6,6 +6,8 @@ import { ClaimsMapper, InvalidClaimsError, JwtClaims } from '../claims/claims-ma
 import { UserContext } from '../user-context.interface';
 import { JwtVerificationOptions } from '../user-context.options';
 
+const MIN_SECRET_BYTES = 32;
+
 /** Names of the errors that `jsonwebtoken` raises, mapped to client-facing reasons. */
 const JWT_FAILURES: Record<string, string> = {
   TokenExpiredError: 'Token has expired.',
@@ -26,6 +28,14 @@ export class JwtVerifier {
     private readonly mapClaims: ClaimsMapper,
   ) {
     this.maxTokenLength = options.maxTokenLength ?? 8192;
+    // RFC 7518, section 3.2: an HS256 key must be at least as long as the
+    // hash output, 256 bits.
+    const secretBytes = Buffer.byteLength(options.secret);
+    if (secretBytes < MIN_SECRET_BYTES) {
+      throw new Error(
+        `The JWT secret is ${secretBytes} bytes long; HS256 needs at least ${MIN_SECRET_BYTES}. Set JWT_SECRET to a longer random value.`,
+      );
+    }
     // A KeyObject instead of a string secret: given a string, jsonwebtoken
     // first tries to parse it as a PEM public key on every call, which made
     // verification about 40 times slower on this project's benchmark machine.
