@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+
 import { Stack } from './support/stack';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -6,6 +8,20 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 function unsignedToken(claims: Record<string, unknown>): string {
   const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
+}
+
+/** Sends a raw HTTP/1.1 request, so that headers can repeat, and returns the status code. */
+function rawStatus(port: number, headers: string[]): Promise<number> {
+  return new Promise((resolveStatus, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(['GET /me HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close', ...headers, '', ''].join('\r\n'));
+    });
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('end', () => resolveStatus(Number(text.split(' ')[1])));
+    socket.on('error', reject);
+  });
 }
 
 describe('gateway authentication', () => {
@@ -144,6 +160,47 @@ describe('gateway authentication', () => {
       if (token) {
         expect(JSON.stringify(result.body)).not.toContain(token);
       }
+    });
+
+    it('answers 401 for two Authorization headers', async () => {
+      const port = Number(stack.env.GATEWAY_PORT);
+      const one = await rawStatus(port, [`Authorization: Bearer ${valid()}`]);
+      const two = await rawStatus(port, [
+        `Authorization: Bearer ${valid()}`,
+        'Authorization: Bearer not.a.token',
+      ]);
+
+      expect(one).toBe(200);
+      expect(two).toBe(401);
+    });
+
+    it('answers 401 for a sub with control characters', async () => {
+      const token = stack.token(
+        { sub: 'alice\r\nx-admin: 1' },
+        { issuer: 'https://id.example.test', audience: 'platform-api' },
+      );
+
+      const result = await stack.request('GET', '/me', { token });
+
+      expect(result.status).toBe(401);
+    });
+
+    it('answers 401 for a context too large to forward', async () => {
+      const scope = Array.from({ length: 1700 }, (_, index) => index.toString(36)).join(' ');
+      const token = stack.token(
+        { sub: 'alice', permissions: ['orders:read'], scope },
+        { issuer: 'https://id.example.test', audience: 'platform-api' },
+      );
+
+      const me = await stack.request('GET', '/me', { token });
+      const orders = await stack.request('GET', '/orders', { token });
+
+      expect(token.length).toBeLessThan(8192);
+      expect(me.status).toBe(200);
+      expect(orders.status).toBe(401);
+      expect(orders.body.message).toBe(
+        'The token carries too many roles or permissions to forward to services.',
+      );
     });
 
     it('answers 401 for a non-bearer scheme', async () => {

@@ -180,6 +180,9 @@ describe('orders and inventory flow', () => {
       ['a missing sku', { items: [{ quantity: 1 }] }],
       ['an unknown field', { items: [{ sku: 'KB-001', quantity: 1 }], createdBy: 'mallory' }],
       ['items that are not objects', { items: ['KB-001'] }],
+      ['an empty nested array', { items: [[]] }],
+      ['an item inside a nested array', { items: [[{ sku: 'KB-001', quantity: 1 }]] }],
+      ['a null item', { items: [null] }],
     ];
 
     it.each(invalidBodies)('answers 400 for %s and stores nothing', async (_name, body) => {
@@ -192,6 +195,22 @@ describe('orders and inventory flow', () => {
       expect(result.body.statusCode).toBe(400);
       expect(result.body.error).toBe('Bad Request');
       expect(list.body).toEqual([]);
+    });
+
+    it('answers 400 for deeply nested JSON', async () => {
+      const depth = 5000;
+      const response = await fetch(`${stack.baseUrl}/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice()}`, 'content-type': 'application/json' },
+        body: `{"items":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      });
+
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        statusCode: 400,
+        message: 'Input is nested deeper than 32 levels.',
+        error: 'Bad Request',
+      });
     });
 
     it('answers 400 for malformed JSON', async () => {
@@ -277,6 +296,20 @@ describe('orders and inventory flow', () => {
       });
 
       expect(result.status).toBe(404);
+    });
+
+    it('finds an order by upper-case id', async () => {
+      const created = await stack.request('POST', '/orders', {
+        token: alice(),
+        body: { items: [{ sku: 'KB-001', quantity: 1 }] },
+      });
+
+      const result = await stack.request('GET', `/orders/${created.body.id.toUpperCase()}`, {
+        token: alice(),
+      });
+
+      expect(result.status).toBe(200);
+      expect(result.body.id).toBe(created.body.id);
     });
 
     it('answers 400 for an id that is not a uuid', async () => {

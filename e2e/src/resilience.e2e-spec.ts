@@ -152,6 +152,63 @@ describe('services behind the gateway', () => {
       expect(reservations.body).toEqual([]);
     });
 
+    it('logs an event with an invalid payload', async () => {
+      const inventory = await RawTcpPeer.open(Number(stack.env.INVENTORY_PORT));
+      try {
+        inventory.emit(
+          'order.created',
+          { orderId: '22222222-2222-4222-8222-222222222222', items: [[{ sku: 'KB-001', quantity: 1 }]] },
+          { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-5') },
+        );
+
+        const line = await stack.inventory.waitForLine(/Event "order.created" failed: 400/);
+
+        expect(line).toContain('each value in items must be an object');
+      } finally {
+        inventory.close();
+      }
+    });
+
+    it('survives hostile pattern and id values', async () => {
+      const deep = `${'['.repeat(50_000)}"x"${']'.repeat(50_000)}`;
+      const hostile = `{"pattern":${deep},"id":${deep},"data":{}}`;
+      const socket = await new Promise<Socket>((resolveSocket, reject) => {
+        const client = new Socket();
+        client.connect(Number(stack.env.ORDERS_PORT), '127.0.0.1', () => resolveSocket(client));
+        client.once('error', reject);
+      });
+      socket.write(`${hostile.length}#${hostile}`);
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
+      socket.destroy();
+
+      const answer = await orders.request('orders.list', {}, { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-6') });
+
+      expect(answer.err).toBeUndefined();
+      expect(Array.isArray(answer.response)).toBe(true);
+      expect(stack.orders.lines.some((line) => line.includes('Rejected message (object pattern)'))).toBe(true);
+      expect(stack.orders.lines.some((line) => line.includes('Maximum call stack'))).toBe(false);
+    });
+
+    it('closes a connection that sends an oversized packet', async () => {
+      const socket = await new Promise<Socket>((resolveSocket, reject) => {
+        const client = new Socket();
+        client.connect(Number(stack.env.ORDERS_PORT), '127.0.0.1', () => resolveSocket(client));
+        client.once('error', reject);
+      });
+      const closed = new Promise<void>((resolveClose) => socket.once('close', () => resolveClose()));
+      socket.on('error', () => undefined);
+
+      const started = Date.now();
+      socket.write(`${2 * 1024 * 1024}#${'x'.repeat(1024 * 1024 + 16)}`);
+      await closed;
+
+      // Nest's own limit is 128 Mi characters: without the 1 MiB limit the
+      // socket would stay open until the incomplete-message timeout.
+      expect(Date.now() - started).toBeLessThan(5000);
+      const answer = await orders.request('orders.list', {}, { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-7') });
+      expect(answer.err).toBeUndefined();
+    });
+
     it('ignores a reservation result from another user', async () => {
       const created = await stack.request('POST', '/orders', {
         token: stack.token({ sub: 'frank', permissions: BUYER }),
@@ -326,6 +383,19 @@ describe('production start-up', () => {
     ],
     ['gateway without USER_CONTEXT_SECRET', 'gateway', { JWT_SECRET: strong }, 'USER_CONTEXT_SECRET is not set'],
     ['orders without USER_CONTEXT_SECRET', 'orders', {}, 'USER_CONTEXT_SECRET is not set'],
+    [
+      'gateway with one secret for both',
+      'gateway',
+      { JWT_SECRET: strong, USER_CONTEXT_SECRET: strong },
+      'JWT_SECRET and USER_CONTEXT_SECRET must differ',
+    ],
+    [
+      'gateway with a short JWT_SECRET',
+      'gateway',
+      { JWT_SECRET: 'abc', USER_CONTEXT_SECRET: strong },
+      'HS256 needs at least 32',
+    ],
+    ['orders with a blank secret', 'orders', { USER_CONTEXT_SECRET: ' '.repeat(40) }, 'contains only whitespace'],
   ];
 
   it.each(cases)('refuses to start the %s', async (_name, app, env, message) => {

@@ -1,4 +1,5 @@
-import { Logger, ValidationPipe } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import { createValidationPipes } from '@platform/contracts';
 import { createUserContextMicroservice } from '@platform/user-context';
 
 import { AppModule } from './app.module';
@@ -9,9 +10,7 @@ async function bootstrap(): Promise<void> {
   const app = await createUserContextMicroservice(AppModule.forRoot(config), config.tcp);
   // Services validate every payload themselves: a message may come from
   // anything that has a valid envelope, not only from the gateway.
-  app.useGlobalPipes(
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
-  );
+  app.useGlobalPipes(...createValidationPipes());
   app.enableShutdownHooks();
 
   await app.listen();

@@ -70,7 +70,8 @@ export class OrdersService {
 
   /** Returns an order the caller may see; another user's order is 404, not 403, so ids do not leak. */
   async get(id: string, user: UserContext): Promise<Order> {
-    const order = await this.orders.findOneBy({ id });
+    // Ids are stored as randomUUID() makes them: lower case.
+    const order = await this.orders.findOneBy({ id: id.toLowerCase() });
     const visible =
       order !== null &&
       (order.createdBy === user.userId || user.permissions.includes(READ_ALL_ORDERS));

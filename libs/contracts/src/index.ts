@@ -1,3 +1,4 @@
 export * from './lib/dto';
 export * from './lib/models';
 export * from './lib/patterns';
+export * from './lib/validation';

@@ -37,6 +37,24 @@ describe('defaultClaimsMapper', () => {
     it('names the error class', () => {
       expect(mappingError({}).name).toBe('InvalidClaimsError');
     });
+
+    it.each([
+      ['a lone high surrogate', 'alice\ud800'],
+      ['a lone low surrogate', '\udc00alice'],
+      ['CR LF', 'alice\r\nx-admin: 1'],
+      ['a NUL byte', 'alice\u0000'],
+      ['256 characters', 'a'.repeat(256)],
+    ])('rejects sub with %s', (_name, sub) => {
+      expect(mappingError({ sub }).message).toContain('"sub" must be at most 255 characters');
+    });
+
+    it.each([
+      ['255 characters', 'a'.repeat(255)],
+      ['an emoji', 'alice-😀'],
+      ['accents', 'zoë@example.com'],
+    ])('accepts sub with %s', (_name, sub) => {
+      expect(defaultClaimsMapper({ sub }).userId).toBe(sub);
+    });
   });
 
   describe('email', () => {

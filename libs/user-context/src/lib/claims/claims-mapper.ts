@@ -1,11 +1,21 @@
 import { UserContext } from '../user-context.interface';
 
+/** Longest accepted `sub`: services store user ids in 255-character columns. */
+const MAX_SUBJECT_LENGTH = 255;
+
+/**
+ * Control characters and unpaired UTF-16 surrogates. Databases store a lone
+ * surrogate as a replacement character, so the stored user id would no
+ * longer equal the token's and ownership checks would fail.
+ */
+const UNSAFE_CHARACTERS = /[\p{Cc}\p{Cs}]/u;
+
 /** Verified JWT claims, as `jsonwebtoken` decodes them. */
 export type JwtClaims = Record<string, unknown>;
 
 /**
  * Turns verified token claims into a `UserContext`. Throws `InvalidClaimsError`
- * when the claims cannot identify a user; the gateway answers that with 401.
+ * when the claims cannot identify a user, and the gateway returns 401 for it.
  */
 export type ClaimsMapper = (claims: JwtClaims) => UserContext;
 
@@ -26,6 +36,11 @@ export const defaultClaimsMapper: ClaimsMapper = (claims) => {
   const { sub, email } = claims;
   if (typeof sub !== 'string' || sub.trim() === '') {
     throw new InvalidClaimsError('Token has no subject: the "sub" claim is missing or empty.');
+  }
+  if (sub.length > MAX_SUBJECT_LENGTH || UNSAFE_CHARACTERS.test(sub)) {
+    throw new InvalidClaimsError(
+      `Token claim "sub" must be at most ${MAX_SUBJECT_LENGTH} characters, without control characters or unpaired surrogates.`,
+    );
   }
   if (email !== undefined && typeof email !== 'string') {
     throw new InvalidClaimsError('Token claim "email" must be a string.');

@@ -61,6 +61,18 @@ describe('env', () => {
       expect(warn).not.toHaveBeenCalled();
     });
 
+    it('rejects a whitespace-only secret', () => {
+      expect(() => secretFromEnv('APP_SECRET', DEV_SECRET, { APP_SECRET: ' '.repeat(40) })).toThrow(
+        'APP_SECRET contains only whitespace',
+      );
+    });
+
+    it('rejects the padded development value in production', () => {
+      const env = { NODE_ENV: 'production', APP_SECRET: ` ${DEV_SECRET} ` };
+
+      expect(() => secretFromEnv('APP_SECRET', DEV_SECRET, env)).toThrow('development secret');
+    });
+
     it('accepts the development value outside production', () => {
       expect(secretFromEnv('APP_SECRET', DEV_SECRET, { APP_SECRET: DEV_SECRET })).toBe(DEV_SECRET);
     });

@@ -10,7 +10,8 @@ const logger = new Logger('UserContextConfig');
  *
  * Outside production a missing secret falls back to `developmentValue` with a
  * warning. With `NODE_ENV=production` a missing secret, or one equal to the
- * development value, throws, so a service never starts with a known key.
+ * development value, throws, so a service never starts with a known key. A
+ * secret of only whitespace always throws.
  */
 export function secretFromEnv(
   name: string,
@@ -29,7 +30,10 @@ export function secretFromEnv(
     );
     return developmentValue;
   }
-  if (production && value === developmentValue) {
+  if (value.trim() === '') {
+    throw new Error(`${name} contains only whitespace. Set it to a random secret of at least 32 bytes.`);
+  }
+  if (production && value.trim() === developmentValue) {
     throw new Error(`${name} is the built-in development secret. Set a random secret of at least 32 bytes.`);
   }
   return value;

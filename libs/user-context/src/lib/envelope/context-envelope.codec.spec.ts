@@ -425,6 +425,14 @@ describe('ContextEnvelopeCodec', () => {
   });
 
   describe('size limit', () => {
+    it('refuses to sign an oversized context', () => {
+      const crowded = { ...ALICE, permissions: Array.from({ length: 2000 }, (_, i) => `p${i}`) };
+
+      expect(() => codec.sign(crowded, 'req-1', NOW)).toThrow(
+        expect.objectContaining({ reason: 'too-large' }),
+      );
+    });
+
     it('rejects an envelope over the default limit', () => {
       expect(reasonOf(codec, 'x'.repeat(8193))).toBe('too-large');
     });
@@ -432,7 +440,7 @@ describe('ContextEnvelopeCodec', () => {
     it('rejects an envelope over a custom limit', () => {
       const small = codecWith({ maxLength: 100 });
 
-      expect(reasonOf(small, small.sign(ALICE, 'req-1', NOW))).toBe('too-large');
+      expect(reasonOf(small, codec.sign(ALICE, 'req-1', NOW))).toBe('too-large');
     });
 
     it('accepts an envelope at the limit', () => {

@@ -88,7 +88,12 @@ export class ContextEnvelopeCodec {
     }
   }
 
-  /** Signs `user` for one hop, bound to `requestId`. */
+  /**
+   * Signs `user` for one hop, bound to `requestId`.
+   *
+   * @throws ContextEnvelopeError (`too-large`) when the envelope would be
+   *   longer than `maxLength`.
+   */
   sign(user: UserContext, requestId: string, now = Date.now()): string {
     const issuedAt = Math.floor(now / 1000);
     const claims: EnvelopeClaims = {
@@ -103,8 +108,17 @@ export class ContextEnvelopeCodec {
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const signingInput = `${VERSION}.${this.signingKeyId}.${payload}`;
     const key = this.keys.get(this.signingKeyId) as KeyObject;
+    const envelope = `${signingInput}.${hmac(key, signingInput).toString('base64url')}`;
 
-    return `${signingInput}.${hmac(key, signingInput).toString('base64url')}`;
+    // Checked here too, so that a user with very many roles or permissions
+    // gets a clear error at the sender instead of a rejection downstream.
+    if (envelope.length > this.maxLength) {
+      throw new ContextEnvelopeError(
+        'too-large',
+        `User context is too large to sign: ${envelope.length} characters, at most ${this.maxLength}.`,
+      );
+    }
+    return envelope;
   }
 
   /**

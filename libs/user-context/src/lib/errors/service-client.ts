@@ -5,10 +5,12 @@ import {
   InternalServerErrorException,
   Logger,
   ServiceUnavailableException,
+  UnauthorizedException,
 } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, timeout, TimeoutError } from 'rxjs';
 
+import { ContextEnvelopeError } from '../envelope/context-envelope.error';
 import { MissingUserContextError } from '../transport/propagation';
 import { isRpcErrorBody } from './rpc-error';
 
@@ -22,6 +24,7 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIME
  *   except 401: the service rejected the envelope, which is a key or clock
  *   mismatch between gateway and service, so the client gets 502;
  * - a refused or dropped connection, or no response within `timeoutMs`, is 503;
+ * - a user context too large to sign is 401;
  * - a call made outside an authenticated scope is 500;
  * - anything else is 502, logged here with the service name.
  */
@@ -61,6 +64,11 @@ export class ServiceClient {
       this.logger.warn(`${this.serviceName} did not respond to "${pattern}" within ${this.timeoutMs} ms.`);
       return new ServiceUnavailableException(
         `The ${this.serviceName} service did not respond within ${this.timeoutMs} ms.`,
+      );
+    }
+    if (error instanceof ContextEnvelopeError && error.reason === 'too-large') {
+      return new UnauthorizedException(
+        'The token carries too many roles or permissions to forward to services.',
       );
     }
     if (error instanceof MissingUserContextError) {

@@ -16,6 +16,9 @@ const BEARER_PATTERN = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/i;
 
 interface HttpRequestLike {
   headers: Record<string, string | string[] | undefined>;
+  /** Header names and values as received: Express has them here, Fastify under `raw`. */
+  rawHeaders?: string[];
+  raw?: { rawHeaders?: string[] };
   user?: unknown;
 }
 
@@ -25,7 +28,7 @@ interface HttpRequestLike {
  * - HTTP (gateway role): verifies the bearer token, unless the route is
  *   `@Public()`, and stores the mapped user in the request's scope.
  * - RPC: the transport has already verified the envelope and opened a scope
- *   with its user; a message that reached a handler without one is rejected,
+ *   with its user. A message that reached a handler without one is rejected,
  *   so a transport that forgot to verify fails closed.
  */
 @Injectable()
@@ -63,7 +66,9 @@ export class AuthenticationGuard implements CanActivate {
     if (header === undefined) {
       throw new UnauthorizedException('Missing bearer token: send "Authorization: Bearer <token>".');
     }
-    if (Array.isArray(header)) {
+    // Node keeps only the first of repeated Authorization headers, and a proxy
+    // in front may keep the last, so two of them are rejected outright.
+    if (Array.isArray(header) || countAuthorizationHeaders(request) > 1) {
       throw new UnauthorizedException('Send exactly one Authorization header.');
     }
     const match = BEARER_PATTERN.exec(header);
@@ -78,8 +83,8 @@ export class AuthenticationGuard implements CanActivate {
       throw new UnauthorizedException('This application does not accept bearer tokens.');
     }
     if (!this.cls.isActive()) {
-      // Without a scope the user could not be propagated; refuse rather than
-      // serve the request with no identity attached.
+      // Without a scope the user could not be propagated, so the request is
+      // rejected rather than served with no identity attached.
       throw new Error('No CLS scope for this HTTP request: is UserContextModule imported?');
     }
     const user = this.jwtVerifier.verify(this.extractToken(request));
@@ -94,4 +99,15 @@ export class AuthenticationGuard implements CanActivate {
     }
     return true;
   }
+}
+
+function countAuthorizationHeaders(request: HttpRequestLike): number {
+  const rawHeaders = request.raw?.rawHeaders ?? request.rawHeaders ?? [];
+  let count = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    if (rawHeaders[index].toLowerCase() === 'authorization') {
+      count += 1;
+    }
+  }
+  return count;
 }

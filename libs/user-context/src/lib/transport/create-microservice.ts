@@ -8,7 +8,15 @@ export interface UserContextMicroserviceOptions
   extends Pick<NestApplicationOptions, 'logger' | 'bufferLogs' | 'abortOnError'> {
   host: string;
   port: number;
+  /**
+   * Largest packet, in characters, buffered before its envelope can be
+   * checked. Default 1 MiB; Nest's own default is 128 Mi characters, which
+   * lets a peer with no envelope hold that much memory per connection.
+   */
+  maxBufferSize?: number;
 }
+
+const DEFAULT_MAX_BUFFER_SIZE = 1024 * 1024;
 
 /**
  * Creates a Nest microservice whose transport verifies the user-context
@@ -23,9 +31,9 @@ export async function createUserContextMicroservice(
   module: Type<unknown> | DynamicModule,
   options: UserContextMicroserviceOptions,
 ): Promise<INestMicroservice> {
-  const { host, port, ...appOptions } = options;
+  const { host, port, maxBufferSize = DEFAULT_MAX_BUFFER_SIZE, ...appOptions } = options;
   let codec: ContextEnvelopeCodec | undefined;
-  const strategy = new ContextTcpServer({ host, port }, () => {
+  const strategy = new ContextTcpServer({ host, port, maxBufferSize }, () => {
     if (!codec) {
       throw new Error('The user-context codec is not available yet.');
     }

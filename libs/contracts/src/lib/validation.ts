@@ -1,0 +1,57 @@
+import {
+  ArgumentMetadata,
+  BadRequestException,
+  Injectable,
+  PipeTransform,
+  ValidationPipe,
+} from '@nestjs/common';
+
+/** Maximum JSON nesting depth of a body or payload. Every DTO here needs fewer than 5 levels. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Rejects values nested deeper than `maxDepth` with 400. Runs before
+ * `ValidationPipe`, whose recursive walk overflows the stack on a deeply
+ * nested body (about 8,000 levels fit in a 16 KiB body) and would turn it
+ * into a 500.
+ */
+@Injectable()
+export class MaxDepthPipe implements PipeTransform {
+  constructor(private readonly maxDepth = MAX_JSON_DEPTH) {}
+
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type !== 'custom' && depthExceeds(value, this.maxDepth)) {
+      throw new BadRequestException(`Input is nested deeper than ${this.maxDepth} levels.`);
+    }
+    return value;
+  }
+}
+
+/**
+ * The global pipes of every app: a depth limit, then strict validation that
+ * strips nothing silently, because unknown fields are rejected.
+ */
+export function createValidationPipes(): PipeTransform[] {
+  return [
+    new MaxDepthPipe(),
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  ];
+}
+
+/** Walks the value without recursion, so that the check itself cannot overflow. */
+function depthExceeds(root: unknown, maxDepth: number): boolean {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop() as [unknown, number];
+    if (typeof value !== 'object' || value === null) {
+      continue;
+    }
+    if (depth >= maxDepth) {
+      return true;
+    }
+    for (const child of Object.values(value)) {
+      stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
