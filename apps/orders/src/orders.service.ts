@@ -92,6 +92,8 @@ export class OrdersService {
       this.logger.warn(`Reservation result for unknown order ${event.orderId} ignored.`);
       return;
     }
+    // TODO: accept this event only under inventory's own service identity.
+    // Today anyone holding an envelope of the order's creator can settle it.
     if (order.createdBy !== user.userId) {
       this.logger.warn(`Reservation result for order ${order.id} sent as another user; ignored.`);
       this.audit.record({ action: 'order.status', resourceId: order.id, outcome: 'denied' });
