@@ -39,6 +39,13 @@ export class InventoryService implements OnApplicationBootstrap {
   // time in this process.
   // TODO: with several replicas on PostgreSQL, rely on row locks instead.
   private reservationQueue: Promise<unknown> = Promise.resolve();
+  /**
+   * SQL of the stock lookup, generated once with the driver's own
+   * placeholders. Building it per request through TypeORM's query builder
+   * took longer than running it (about 16 µs of 66 per message in
+   * `npm run bench`).
+   */
+  private readonly stockBySkuSql: string;
 
   constructor(
     @InjectRepository(StockEntity) private readonly stock: Repository<StockEntity>,
@@ -46,7 +53,16 @@ export class InventoryService implements OnApplicationBootstrap {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(ORDERS_CLIENT) private readonly orders: ClientProxy,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    [this.stockBySkuSql] = this.stock
+      .createQueryBuilder('stock')
+      .select('stock.sku', 'sku')
+      .addSelect('stock.name', 'name')
+      .addSelect('stock.available', 'available')
+      .addSelect('stock.reserved', 'reserved')
+      .where('stock.sku = :sku', { sku: '' })
+      .getQueryAndParameters();
+  }
 
   /** Writes the demo catalog into an empty database; a database with stock is left alone. */
   async onApplicationBootstrap(): Promise<void> {
@@ -63,11 +79,11 @@ export class InventoryService implements OnApplicationBootstrap {
   }
 
   async getStock(sku: string): Promise<Stock> {
-    const item = await this.stock.findOneBy({ sku });
+    const [item] = (await this.stock.query(this.stockBySkuSql, [sku])) as Stock[];
     if (!item) {
       throw new NotFoundException(`SKU ${sku} was not found.`);
     }
-    return item.toStock();
+    return item;
   }
 
   /**

@@ -1,6 +1,7 @@
 export * from './lib/audit/audit.service';
 export * from './lib/claims/claims-mapper';
 export * from './lib/config/env';
+export * from './lib/context/request-scope';
 export * from './lib/decorators/current-user.decorator';
 export * from './lib/decorators/public.decorator';
 export * from './lib/decorators/require-permission.decorator';

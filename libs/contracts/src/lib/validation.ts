@@ -5,6 +5,7 @@ import {
   PipeTransform,
   ValidationPipe,
 } from '@nestjs/common';
+import { ValidationError, ValidatorOptions, validateSync } from 'class-validator';
 
 /** Maximum JSON nesting depth of a body or payload. Every DTO here needs fewer than 5 levels. */
 export const MAX_JSON_DEPTH = 32;
@@ -28,13 +29,26 @@ export class MaxDepthPipe implements PipeTransform {
 }
 
 /**
+ * A `ValidationPipe` that runs class-validator synchronously. None of the
+ * DTOs here has an async constraint, and the async `validate()` creates
+ * dozens of promises per call, each of which pays for the async-local
+ * storage hooks. In `npm run bench` this pipe took about half the time of
+ * the stock one.
+ */
+export class SyncValidationPipe extends ValidationPipe {
+  protected override validate(object: object, validatorOptions?: ValidatorOptions): ValidationError[] {
+    return validateSync(object, validatorOptions);
+  }
+}
+
+/**
  * The global pipes of every app: a depth limit, then strict validation that
  * strips nothing silently, because unknown fields are rejected.
  */
 export function createValidationPipes(): PipeTransform[] {
   return [
     new MaxDepthPipe(),
-    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    new SyncValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
   ];
 }
 

@@ -1,9 +1,6 @@
 /** Injection token for the options given to `UserContextModule.forRoot`. */
 export const USER_CONTEXT_OPTIONS = Symbol('USER_CONTEXT_OPTIONS');
 
-/** Key under which the verified `UserContext` is stored in the CLS store. */
-export const CLS_USER_KEY = 'platform.userContext';
-
 /**
  * Name of the packet field (TCP, Redis) or message header (NATS, RabbitMQ,
  * gRPC metadata) that carries the signed envelope. The gateway drops an

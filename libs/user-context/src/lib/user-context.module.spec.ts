@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, INestApplication, Post } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import * as jsonwebtoken from 'jsonwebtoken';
@@ -526,6 +527,80 @@ describe('UserContextModule over HTTP', () => {
           body.body?.index !== index,
       );
       expect(mismatches).toEqual([]);
+    });
+  });
+});
+
+describe('UserContextModule on Express', () => {
+  let app: INestApplication;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        UserContextModule.forRoot({
+          role: 'gateway',
+          serviceName: 'module-spec-express',
+          jwt: { secret: JWT_SECRET },
+          envelope: { keys: [{ id: 'k1', secret: ENVELOPE_SECRET }] },
+          auditSink: () => undefined,
+        }),
+      ],
+      controllers: [PublicController, AccountController],
+    }).compile();
+
+    app = moduleRef.createNestApplication(new ExpressAdapter(), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('returns 401 without a token', async () => {
+    const response = await fetch(`${baseUrl}/account/me`);
+
+    expect(response.status).toBe(401);
+  });
+
+  it('returns the user with a token', async () => {
+    const response = await fetch(`${baseUrl}/account/me`, {
+      headers: { authorization: `Bearer ${tokenFor('erin')}`, 'x-request-id': 'express-1' },
+    });
+    const body = (await response.json()) as any;
+
+    expect(response.status).toBe(200);
+    expect(body.serviceUserId).toBe('erin');
+    expect(body.requestId).toBe('express-1');
+    expect(response.headers.get('x-request-id')).toBe('express-1');
+  });
+
+  it('drops identity headers', async () => {
+    const response = await fetch(`${baseUrl}/public/info`, {
+      headers: { 'x-user-id': 'mallory', 'x-user-context': 'v1.k1.e30.AAAA' },
+    });
+    const body = (await response.json()) as any;
+
+    expect(body.user).toBeNull();
+    expect(body.headerNames).not.toContain('x-user-id');
+    expect(body.headerNames).not.toContain('x-user-context');
+  });
+
+  it('keeps concurrent users apart', async () => {
+    const users = Array.from({ length: 30 }, (_, index) => `express-user-${index % 6}`);
+
+    const bodies = await Promise.all(
+      users.map((userId) =>
+        fetch(`${baseUrl}/account/me`, {
+          headers: { authorization: `Bearer ${tokenFor(userId)}` },
+        }).then((response) => response.json() as Promise<any>),
+      ),
+    );
+
+    bodies.forEach((body, index) => {
+      expect(body.serviceUserId).toBe(users[index]);
     });
   });
 });

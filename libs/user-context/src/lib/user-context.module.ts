@@ -1,6 +1,5 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { ClsModule } from 'nestjs-cls';
+import { MiddlewareConsumer, Module, NestModule, Optional } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 
 import { AuditService } from './audit/audit.service';
 import { defaultClaimsMapper } from './claims/claims-mapper';
@@ -9,7 +8,11 @@ import { UserContextExceptionFilter } from './errors/rpc-exception.filter';
 import { AuthenticationGuard } from './guards/authentication.guard';
 import { JwtVerifier } from './guards/jwt-verifier';
 import { PermissionGuard } from './guards/permission.guard';
-import { RequestContextMiddleware } from './http/request-context.middleware';
+import {
+  isFastify,
+  registerRequestScopeHook,
+  RequestContextMiddleware,
+} from './http/request-context.middleware';
 import { USER_CONTEXT_OPTIONS } from './user-context.constants';
 import { ConfigurableUserContextModule } from './user-context.module-definition';
 import { UserContextModuleOptions } from './user-context.options';
@@ -36,7 +39,6 @@ import { UserContextService } from './user-context.service';
  * })
  */
 @Module({
-  imports: [ClsModule.forRoot({ global: true })],
   providers: [
     {
       provide: ContextEnvelopeCodec,
@@ -57,7 +59,17 @@ import { UserContextService } from './user-context.service';
   exports: [ContextEnvelopeCodec, UserContextService, AuditService],
 })
 export class UserContextModule extends ConfigurableUserContextModule implements NestModule {
+  constructor(@Optional() private readonly adapterHost?: HttpAdapterHost) {
+    super();
+  }
+
+  /** Opens a request scope per HTTP request: a Fastify hook, or middleware on Express. */
   configure(consumer: MiddlewareConsumer): void {
+    const instance = this.adapterHost?.httpAdapter?.getInstance();
+    if (isFastify(instance)) {
+      registerRequestScopeHook(instance);
+      return;
+    }
     consumer.apply(RequestContextMiddleware).forRoutes('{*path}');
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
-import { ClsService } from 'nestjs-cls';
 
-import { CLS_USER_KEY } from './user-context.constants';
+import { currentScope, currentUser } from './context/request-scope';
 import { UserContext } from './user-context.interface';
 
 /**
@@ -15,16 +14,14 @@ import { UserContext } from './user-context.interface';
  */
 @Injectable()
 export class UserContextService {
-  constructor(private readonly cls: ClsService) {}
-
   /** Returns the current user, or `undefined` outside an authenticated scope. */
   find(): UserContext | undefined {
-    return this.cls.isActive() ? this.cls.get(CLS_USER_KEY) : undefined;
+    return currentUser();
   }
 
   /** Returns the current user; throws 401 when there is none. */
   get(): UserContext {
-    const user = this.find();
+    const user = currentUser();
     if (!user) {
       throw new UnauthorizedException('No authenticated user in this context.');
     }
@@ -33,6 +30,6 @@ export class UserContextService {
 
   /** Returns the request id shared by every hop of this request. */
   requestId(): string | undefined {
-    return this.cls.isActive() ? this.cls.getId() : undefined;
+    return currentScope()?.requestId;
   }
 }

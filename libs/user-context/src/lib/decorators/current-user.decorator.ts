@@ -1,7 +1,6 @@
 import { createParamDecorator, ExecutionContext, UnauthorizedException } from '@nestjs/common';
-import { ClsServiceManager } from 'nestjs-cls';
 
-import { CLS_USER_KEY } from '../user-context.constants';
+import { currentUser } from '../context/request-scope';
 import { UserContext } from '../user-context.interface';
 
 /** Reads the current user, or one field of it, from the async-local scope. */
@@ -9,8 +8,7 @@ export function currentUserFactory(
   field: keyof UserContext | undefined,
   _context?: ExecutionContext,
 ): unknown {
-  const cls = ClsServiceManager.getClsService();
-  const user: UserContext | undefined = cls.isActive() ? cls.get(CLS_USER_KEY) : undefined;
+  const user = currentUser();
   if (!user) {
     throw new UnauthorizedException('No authenticated user in this context.');
   }

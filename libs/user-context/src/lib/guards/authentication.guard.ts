@@ -7,9 +7,8 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ClsService } from 'nestjs-cls';
-
-import { CLS_USER_KEY, IS_PUBLIC_KEY } from '../user-context.constants';
+import { currentScope } from '../context/request-scope';
+import { IS_PUBLIC_KEY } from '../user-context.constants';
 import { JwtVerifier } from './jwt-verifier';
 
 const BEARER_PATTERN = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/i;
@@ -35,7 +34,6 @@ interface HttpRequestLike {
 export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly cls: ClsService,
     @Optional() @Inject(JwtVerifier) private readonly jwtVerifier?: JwtVerifier,
   ) {}
 
@@ -82,19 +80,20 @@ export class AuthenticationGuard implements CanActivate {
     if (!this.jwtVerifier) {
       throw new UnauthorizedException('This application does not accept bearer tokens.');
     }
-    if (!this.cls.isActive()) {
+    const scope = currentScope();
+    if (!scope) {
       // Without a scope the user could not be propagated, so the request is
       // rejected rather than served with no identity attached.
-      throw new Error('No CLS scope for this HTTP request: is UserContextModule imported?');
+      throw new Error('No request scope for this HTTP request: is UserContextModule imported?');
     }
     const user = this.jwtVerifier.verify(this.extractToken(request));
-    this.cls.set(CLS_USER_KEY, user);
+    scope.user = user;
     request.user = user;
     return true;
   }
 
   private requireScopedUser(): boolean {
-    if (!this.cls.isActive() || !this.cls.get(CLS_USER_KEY)) {
+    if (!currentScope()?.user) {
       throw new UnauthorizedException('Message has no verified user context.');
     }
     return true;

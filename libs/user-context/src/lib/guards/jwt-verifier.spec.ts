@@ -333,4 +333,92 @@ describe('JwtVerifier', () => {
       expect(() => verifierWith({ secret: 'x'.repeat(32) })).not.toThrow();
     });
   });
+
+  describe('verified-token cache', () => {
+    function countingMapper(): ClaimsMapper & { calls: number } {
+      const mapper = ((claims) => {
+        mapper.calls += 1;
+        return defaultClaimsMapper(claims);
+      }) as ClaimsMapper & { calls: number };
+      mapper.calls = 0;
+      return mapper;
+    }
+
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('verifies a repeated token once', () => {
+      const mapper = countingMapper();
+      const cached = verifierWith({}, mapper);
+      const token = signToken({ sub: 'alice' });
+
+      const first = cached.verify(token);
+      const second = cached.verify(token);
+
+      expect(second).toBe(first);
+      expect(mapper.calls).toBe(1);
+    });
+
+    it('returns a frozen user', () => {
+      const user = verifierWith().verify(signToken({ sub: 'alice', permissions: ['a'] }));
+
+      expect(Object.isFrozen(user)).toBe(true);
+      expect(Object.isFrozen(user.permissions)).toBe(true);
+      expect(Object.isFrozen(user.roles)).toBe(true);
+    });
+
+    it('verifies every time with cacheSize 0', () => {
+      const mapper = countingMapper();
+      const uncached = verifierWith({ cacheSize: 0 }, mapper);
+      const token = signToken({ sub: 'alice' });
+
+      uncached.verify(token);
+      uncached.verify(token);
+
+      expect(mapper.calls).toBe(2);
+    });
+
+    it('rejects a cached token after expiry', () => {
+      jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+      const cached = verifierWith({ clockToleranceSeconds: 5 });
+      const token = signToken({ sub: 'alice', exp: nowSeconds() + 10 });
+      cached.verify(token);
+
+      jest.setSystemTime(Date.now() + 14_000);
+      const stillValid = cached.verify(token);
+      jest.setSystemTime(Date.now() + 2_000);
+
+      expect(stillValid.userId).toBe('alice');
+      expect(() => cached.verify(token)).toThrow('Token has expired.');
+    });
+
+    it('never serves a tampered token', () => {
+      const cached = verifierWith();
+      const token = signToken({ sub: 'alice' });
+      cached.verify(token);
+      const last = token.slice(-1);
+      const tampered = `${token.slice(0, -2)}${last === 'A' ? 'B' : 'A'}${last}`;
+
+      expect(() => cached.verify(tampered)).toThrow(UnauthorizedException);
+    });
+
+    it('evicts the oldest token when full', () => {
+      const mapper = countingMapper();
+      const small = verifierWith({ cacheSize: 2 }, mapper);
+      const [first, second, third] = ['a', 'b', 'c'].map((sub) => signToken({ sub }));
+      small.verify(first);
+      small.verify(second);
+      small.verify(third);
+
+      small.verify(third);
+      small.verify(first);
+
+      expect(mapper.calls).toBe(4);
+    });
+
+    it.each([-1, 1.5, Number.NaN])('rejects cacheSize %p', (cacheSize) => {
+      expect(() => verifierWith({ cacheSize })).toThrow('cacheSize');
+    });
+  });
 });

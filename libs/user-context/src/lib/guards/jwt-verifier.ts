@@ -22,12 +22,21 @@ const JWT_FAILURES: Record<string, string> = {
 export class JwtVerifier {
   private readonly jwt: JwtService;
   private readonly maxTokenLength: number;
+  private readonly toleranceSeconds: number;
+  private readonly cacheSize: number;
+  /** Verified tokens, oldest first, each with the times between which it stays valid. */
+  private readonly cache = new Map<string, CachedToken>();
 
   constructor(
     options: JwtVerificationOptions,
     private readonly mapClaims: ClaimsMapper,
   ) {
     this.maxTokenLength = options.maxTokenLength ?? 8192;
+    this.toleranceSeconds = options.clockToleranceSeconds ?? 30;
+    this.cacheSize = options.cacheSize ?? 10_000;
+    if (!Number.isInteger(this.cacheSize) || this.cacheSize < 0) {
+      throw new Error(`cacheSize must be an integer of 0 or more, got ${this.cacheSize}.`);
+    }
     // RFC 7518, section 3.2: an HS256 key must be at least as long as the
     // hash output, 256 bits.
     const secretBytes = Buffer.byteLength(options.secret);
@@ -46,16 +55,36 @@ export class JwtVerifier {
         algorithms: ['HS256'],
         issuer: options.issuer,
         audience: options.audience,
-        clockTolerance: options.clockToleranceSeconds ?? 30,
+        clockTolerance: this.toleranceSeconds,
       },
     });
   }
 
+  /**
+   * Verifies a token and returns its user, frozen. A token verified before
+   * is answered from the cache until its `exp` (plus the clock tolerance)
+   * has passed, because nothing else about its validity can change.
+   */
   verify(token: string): UserContext {
     if (token.length > this.maxTokenLength) {
       throw new UnauthorizedException(`Token is longer than ${this.maxTokenLength} characters.`);
     }
+    const cached = this.cache.get(token);
+    if (cached) {
+      const now = Date.now();
+      if (now < cached.expiresAt && now >= cached.notBefore) {
+        return cached.user;
+      }
+      this.cache.delete(token);
+    }
 
+    const claims = this.verifySignatureAndClaims(token);
+    const user = this.toUser(claims);
+    this.remember(token, user, claims);
+    return user;
+  }
+
+  private verifySignatureAndClaims(token: string): JwtClaims {
     let claims: JwtClaims;
     try {
       claims = this.jwt.verify<JwtClaims>(token);
@@ -65,16 +94,49 @@ export class JwtVerifier {
     if (typeof claims.exp !== 'number') {
       throw new UnauthorizedException('Token has no expiry: the "exp" claim is required.');
     }
+    return claims;
+  }
 
+  private toUser(claims: JwtClaims): UserContext {
+    let user: UserContext;
     try {
-      return this.mapClaims(claims);
+      user = this.mapClaims(claims);
     } catch (error) {
       if (error instanceof InvalidClaimsError) {
         throw new UnauthorizedException(error.message);
       }
       throw error;
     }
+    // Frozen, because one cached object is shared by every request that
+    // presents the same token.
+    Object.freeze(user.roles);
+    Object.freeze(user.permissions);
+    return Object.freeze(user);
   }
+
+  private remember(token: string, user: UserContext, claims: JwtClaims): void {
+    if (this.cacheSize === 0) {
+      return;
+    }
+    if (this.cache.size >= this.cacheSize) {
+      this.cache.delete(this.cache.keys().next().value as string);
+    }
+    // The same bounds as jsonwebtoken 9 applies: exp and nbf, each widened
+    // by the clock tolerance.
+    const tolerance = this.toleranceSeconds;
+    this.cache.set(token, {
+      user,
+      expiresAt: ((claims.exp as number) + tolerance) * 1000,
+      notBefore: typeof claims.nbf === 'number' ? (claims.nbf - tolerance) * 1000 : -Infinity,
+    });
+  }
+}
+
+interface CachedToken {
+  user: UserContext;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+  notBefore: number;
 }
 
 /**

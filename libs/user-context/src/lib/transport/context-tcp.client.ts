@@ -1,4 +1,4 @@
-import { ClientTCP, ReadPacket, TcpClientOptions } from '@nestjs/microservices';
+import { ClientTCP, ReadPacket, TcpClientOptions, WritePacket } from '@nestjs/microservices';
 import { AsyncResource } from 'node:async_hooks';
 import { connectable, defer, mergeMap, Observable, Subject, throwError } from 'rxjs';
 
@@ -56,7 +56,11 @@ export class ContextTcpClient extends ClientTCP {
       mergeMap(
         () =>
           new Observable<TResult>((observer) => {
-            const callback = AsyncResource.bind(this.createObserver(observer));
+            // An AsyncResource per call rather than AsyncResource.bind, which
+            // on Node 20 also builds a deprecation wrapper on every call.
+            const resource = new AsyncResource('ContextTcpClient.response');
+            const observe = this.createObserver(observer);
+            const callback = (packet: WritePacket) => resource.runInAsyncScope(observe, null, packet);
             return this.publish(this.withEnvelope({ pattern, data }, envelope), callback);
           }),
       ),
@@ -86,6 +90,18 @@ export class ContextTcpClient extends ClientTCP {
       throw new Error(`${method}() needs a pattern and JSON data.`);
     }
     return signCurrentUser(this.codec);
+  }
+
+  /**
+   * Disables Nagle's algorithm: requests share one socket, and with Nagle on,
+   * a small write waits for the ACK of the previous one, which the peer may
+   * delay by up to 40 ms. `npm run bench` showed both processes idle a third
+   * of the time and a p99 above 40 ms before this.
+   */
+  override createSocket(): ReturnType<ClientTCP['createSocket']> {
+    const socket = super.createSocket();
+    socket.netSocket.setNoDelay(true);
+    return socket;
   }
 
   private withEnvelope(packet: ReadPacket, envelope: string): ReadPacket {

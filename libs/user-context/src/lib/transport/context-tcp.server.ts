@@ -37,6 +37,23 @@ export class ContextTcpServer extends ServerTCP {
     super(options);
   }
 
+  /** Disables Nagle's algorithm on accepted sockets, for the reason given on `ContextTcpClient`. */
+  override bindHandler(socket: Parameters<ServerTCP['bindHandler']>[0]): void {
+    if (typeof socket.setNoDelay === 'function') {
+      socket.setNoDelay(true);
+    }
+    super.bindHandler(socket);
+  }
+
+  /**
+   * Same result as `Server.getRouteFromPattern`, which runs `JSON.parse` on
+   * every pattern and catches the exception that plain string patterns throw.
+   * Only object patterns are serialized as JSON, and they start with `{`.
+   */
+  override getRouteFromPattern(pattern: string): string {
+    return pattern.startsWith('{') ? super.getRouteFromPattern(pattern) : pattern;
+  }
+
   override async handleMessage(socket: TcpSocketLike, rawMessage: unknown): Promise<unknown> {
     if (typeof rawMessage !== 'object' || rawMessage === null || Array.isArray(rawMessage)) {
       this.rejections.warn('Dropped a TCP message that is not a JSON object.');

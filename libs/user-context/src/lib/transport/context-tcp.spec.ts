@@ -79,6 +79,11 @@ class OrdersHandlers {
     };
   }
 
+  @MessagePattern({ cmd: 'whoami', version: 2 })
+  whoamiObject(@CurrentUser('userId') userId: string) {
+    return { userId, pattern: 'object' };
+  }
+
   /** Calls `whoami` on this same service: a second hop signed in this handler's scope. */
   @MessagePattern('whoami.transitive')
   transitive(@Payload() payload: unknown, @CurrentUser('userId') userId: string) {
@@ -163,6 +168,11 @@ class GatewayController {
   @Post('send/:pattern')
   send(@Param('pattern') pattern: string, @Body() body: { data: unknown }) {
     return this.orders.send(pattern, body.data);
+  }
+
+  @Get('object-pattern')
+  objectPattern() {
+    return this.client.send({ version: 2, cmd: 'whoami' }, {});
   }
 
   @Get('chain-merge')
@@ -409,6 +419,15 @@ describe('user context over TCP', () => {
       expect(body.user).toEqual({ userId: 'alice', roles: [], permissions: ['orders:read'] });
       expect(body.serviceUserId).toBe('alice');
       expect(body.requestId).toBe('tcp-request-1');
+    });
+
+    it('routes an object pattern', async () => {
+      const { status, body } = await call('GET', '/gateway/object-pattern', {
+        token: tokenFor('alice', ['orders:read']),
+      });
+
+      expect(status).toBe(200);
+      expect(body).toEqual({ userId: 'alice', pattern: 'object' });
     });
 
     it.each([

@@ -1,8 +1,5 @@
-import { CLS_ID, ClsServiceManager } from 'nestjs-cls';
-
+import { currentScope, runInScope } from '../context/request-scope';
 import { ContextEnvelopeCodec, VerifiedEnvelope } from '../envelope/context-envelope.codec';
-import { CLS_USER_KEY } from '../user-context.constants';
-import { UserContext } from '../user-context.interface';
 
 /** Raised when a service call is made outside any authenticated scope. */
 export class MissingUserContextError extends Error {
@@ -20,12 +17,11 @@ export class MissingUserContextError extends Error {
  * leaves without an identity.
  */
 export function signCurrentUser(codec: ContextEnvelopeCodec): string {
-  const cls = ClsServiceManager.getClsService();
-  const user: UserContext | undefined = cls.isActive() ? cls.get(CLS_USER_KEY) : undefined;
-  if (!user) {
+  const scope = currentScope();
+  if (!scope?.user) {
     throw new MissingUserContextError();
   }
-  return codec.sign(user, cls.getId() ?? '');
+  return codec.sign(scope.user, scope.requestId);
 }
 
 /**
@@ -34,10 +30,5 @@ export function signCurrentUser(codec: ContextEnvelopeCodec): string {
  * never run as the user of the message before it on the same socket.
  */
 export function runInVerifiedScope<T>(verified: VerifiedEnvelope, handler: () => T): T {
-  const cls = ClsServiceManager.getClsService();
-  return cls.run({ ifNested: 'override' }, () => {
-    cls.set(CLS_USER_KEY, verified.user);
-    cls.set(CLS_ID, verified.requestId);
-    return handler();
-  });
+  return runInScope({ requestId: verified.requestId, user: verified.user }, handler);
 }
