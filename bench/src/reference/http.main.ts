@@ -1,5 +1,5 @@
 // Yardstick gateway: a bare Nest app on Fastify with no auth and no context.
-// `GET /me` answers locally with the same body as the real gateway's /me;
+// `GET /me` returns the same body as the real gateway's /me, locally;
 // `GET /inventory/:sku` forwards to the reference service over plain TCP.
 import { Controller, Get, Inject, Module, OnApplicationBootstrap, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

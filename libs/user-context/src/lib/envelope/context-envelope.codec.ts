@@ -48,7 +48,6 @@ interface EnvelopeClaims {
 const VERSION = 'v1';
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
-const SIGNATURE_BYTES = 32;
 const MIN_SECRET_BYTES = 32;
 
 /**
@@ -179,18 +178,19 @@ export class ContextEnvelopeCodec {
     };
   }
 
+  /**
+   * Compares the received signature with the expected one as base64url text,
+   * in constant time. Comparing the text rather than decoded bytes also
+   * rejects the non-canonical spellings that base64url allows in the last
+   * character, so an envelope has exactly one valid form.
+   */
   private checkSignature(key: KeyObject, signingInput: string, signature: string): void {
-    const expected = hmac(key, signingInput);
-    const received = Buffer.from(signature, 'base64url');
+    const expected = Buffer.from(hmac(key, signingInput).toString('base64url'), 'latin1');
+    const received = Buffer.from(signature, 'latin1');
 
-    // Both buffers must have the same length before timingSafeEqual; a
-    // signature of the wrong length is simply invalid.
-    const valid =
-      received.length === SIGNATURE_BYTES && timingSafeEqual(received, expected);
-    // Base64url has several encodings of the same bytes when the last
-    // character carries padding bits; accept only the canonical one so that
-    // an envelope has exactly one valid spelling.
-    if (!valid || received.toString('base64url') !== signature) {
+    // timingSafeEqual needs equal lengths; a signature of another length is
+    // simply invalid, and the length of a valid one is public anyway.
+    if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
       throw new ContextEnvelopeError('bad-signature', 'User context envelope signature is invalid.');
     }
   }
