@@ -2,8 +2,8 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import {
   InventoryPatterns,
   ListReservationsDto,
+  ParseSkuPipe,
   Reservation,
-  SkuDto,
   Stock,
 } from '@platform/contracts';
 import { ServiceClient } from '@platform/user-context';
@@ -26,7 +26,7 @@ export class InventoryController {
   }
 
   @Get(':sku')
-  get(@Param() params: SkuDto): Promise<Stock> {
-    return this.inventory.send(InventoryPatterns.getStock, { sku: params.sku });
+  get(@Param('sku', ParseSkuPipe) sku: string): Promise<Stock> {
+    return this.inventory.send(InventoryPatterns.getStock, { sku });
   }
 }
