@@ -44,8 +44,8 @@ export class SyncValidationPipe extends ValidationPipe {
 }
 
 /**
- * The global pipes of every app: a depth limit, then strict validation that
- * strips nothing silently, because unknown fields are rejected.
+ * Creates the global pipes of every app: a depth limit, then strict
+ * validation that rejects unknown fields instead of stripping them.
  */
 export function createValidationPipes(): PipeTransform[] {
   return [

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 import { UserContext } from '../user-context.interface';
 
-/** What one request or message carries through every await of its handling. */
+/** State of one request or message, carried through every await of its handling. */
 export interface RequestScope {
   /** Id shared by every hop of the request, for logs and audit lines. */
   readonly requestId: string;

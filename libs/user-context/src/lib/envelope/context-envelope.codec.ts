@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { UserContext } from '../user-context.interface';
 import { ContextEnvelopeError } from './context-envelope.error';
@@ -49,6 +49,9 @@ const VERSION = 'v1';
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
 const MIN_SECRET_BYTES = 32;
+const SIGNATURE_BYTES = 32;
+const SIGNATURE_LENGTH = 43;
+const CANONICAL_LAST_CHARACTERS = 'AEIMQUYcgkosw048';
 
 /**
  * Signs and verifies user-context envelopes.
@@ -59,7 +62,7 @@ const MIN_SECRET_BYTES = 32;
  * parsed only after the signature has been checked in constant time.
  */
 export class ContextEnvelopeCodec {
-  private readonly keys = new Map<string, KeyObject>();
+  private readonly keys = new Map<string, Buffer>();
   private readonly signingKeyId: string;
   private readonly ttlSeconds: number;
   private readonly toleranceSeconds: number;
@@ -106,7 +109,7 @@ export class ContextEnvelopeCodec {
     };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const signingInput = `${VERSION}.${this.signingKeyId}.${payload}`;
-    const key = this.keys.get(this.signingKeyId) as KeyObject;
+    const key = this.keys.get(this.signingKeyId) as Buffer;
     const envelope = `${signingInput}.${hmac(key, signingInput).toString('base64url')}`;
 
     // Checked here too, so that a user with very many roles or permissions
@@ -179,18 +182,23 @@ export class ContextEnvelopeCodec {
   }
 
   /**
-   * Compares the received signature with the expected one as base64url text,
-   * in constant time. Comparing the text rather than decoded bytes also
-   * rejects the non-canonical spellings that base64url allows in the last
-   * character, so an envelope has exactly one valid form.
+   * Compares the received signature with the expected one in constant time.
+   *
+   * 32 bytes encode as 43 base64url characters, and the last one carries 2
+   * unused bits. Only the canonical spelling, with those bits zero (16 of the
+   * 64 characters), is accepted, so an envelope has exactly one valid form.
    */
-  private checkSignature(key: KeyObject, signingInput: string, signature: string): void {
-    const expected = Buffer.from(hmac(key, signingInput).toString('base64url'), 'latin1');
-    const received = Buffer.from(signature, 'latin1');
-
-    // timingSafeEqual needs equal lengths; a signature of another length is
-    // simply invalid, and the length of a valid one is public anyway.
-    if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
+  private checkSignature(key: Buffer, signingInput: string, signature: string): void {
+    const canonical =
+      signature.length === SIGNATURE_LENGTH && CANONICAL_LAST_CHARACTERS.includes(signature[42]);
+    const received = Buffer.from(signature, 'base64url');
+    // timingSafeEqual needs equal lengths; the length of a valid signature is
+    // public anyway.
+    const valid =
+      canonical &&
+      received.length === SIGNATURE_BYTES &&
+      timingSafeEqual(received, hmac(key, signingInput));
+    if (!valid) {
       throw new ContextEnvelopeError('bad-signature', 'User context envelope signature is invalid.');
     }
   }
@@ -206,7 +214,7 @@ export class ContextEnvelopeCodec {
   }
 }
 
-function toHmacKey(key: EnvelopeKey): KeyObject {
+function toHmacKey(key: EnvelopeKey): Buffer {
   if (!KEY_ID_PATTERN.test(key.id)) {
     throw new Error(
       `Envelope key id "${key.id}" is invalid; use 1-64 characters of A-Z, a-z, 0-9, "_" or "-".`,
@@ -218,10 +226,11 @@ function toHmacKey(key: EnvelopeKey): KeyObject {
       `Envelope key "${key.id}" is ${secret.length} bytes long; HMAC-SHA256 needs at least ${MIN_SECRET_BYTES}.`,
     );
   }
-  return createSecretKey(secret);
+  // A private copy, so that a caller changing its Buffer cannot change the key.
+  return Buffer.from(secret);
 }
 
-function hmac(key: KeyObject, input: string): Buffer {
+function hmac(key: Buffer, input: string): Buffer {
   return createHmac('sha256', key).update(input).digest();
 }
 
