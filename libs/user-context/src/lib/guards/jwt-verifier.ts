@@ -115,6 +115,8 @@ export class JwtVerifier {
   }
 
   private remember(token: string, user: UserContext, claims: JwtClaims): void {
+    // TODO: once keys can rotate, drop cached tokens of a retired key; today
+    // the single secret is fixed for the life of the process.
     if (this.cacheSize === 0) {
       return;
     }
