@@ -93,10 +93,9 @@ export class ContextTcpClient extends ClientTCP {
   }
 
   /**
-   * Disables Nagle's algorithm: requests share one socket, and with Nagle on,
-   * a small write waits for the ACK of the previous one, which the peer may
-   * delay by up to 40 ms. `npm run bench` showed both processes idle a third
-   * of the time and a p99 above 40 ms before this.
+   * Disables Nagle's algorithm: requests share one socket, and with Nagle on
+   * a small write can wait for the ACK of the previous one, which a peer
+   * using delayed ACKs may hold back for up to 40 ms on Linux.
    */
   override createSocket(): ReturnType<ClientTCP['createSocket']> {
     const socket = super.createSocket();
