@@ -3,11 +3,11 @@
 // `GET /inventory/:sku` forwards to the reference service over plain TCP.
 import { Controller, Get, Inject, Module, OnApplicationBootstrap, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { firstValueFrom } from 'rxjs';
 
-import { ME_FIXTURE, portFromEnv } from '../stock-fixture';
+import { ME_FIXTURE, portFromEnv, registerServiceClient } from '../stock-fixture';
 
 const SERVICE = 'REFERENCE_SERVICE';
 
@@ -31,15 +31,7 @@ class ReferenceController implements OnApplicationBootstrap {
 }
 
 @Module({
-  imports: [
-    ClientsModule.register([
-      {
-        name: SERVICE,
-        transport: Transport.TCP,
-        options: { host: '127.0.0.1', port: Number(process.env.SERVICE_PORT) || 1 },
-      },
-    ]),
-  ],
+  imports: [registerServiceClient(SERVICE)],
   controllers: [ReferenceController],
 })
 class ReferenceHttpModule {}

@@ -16,14 +16,13 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ClientProxy, ClientsModule, Transport } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { firstValueFrom } from 'rxjs';
 
 import { createValidationPipes, SkuDto } from '@platform/contracts';
-import { defaultClaimsMapper, JwtVerifier } from '@platform/user-context';
-
-import { portFromEnv } from '../stock-fixture';
+import { portFromEnv, registerServiceClient } from '../stock-fixture';
+import { createForwardingVerifier } from './forwarding-verifier';
 
 const SERVICE = 'TOKEN_FORWARDING_SERVICE';
 
@@ -34,12 +33,7 @@ interface RequestWithToken {
 
 @Injectable()
 class BearerGuard implements CanActivate {
-  // No verified-token cache: the anti-pattern as usually built, with
-  // passport-jwt or JwtService, verifies every request.
-  private readonly verifier = new JwtVerifier(
-    { secret: process.env.JWT_SECRET as string, cacheSize: 0 },
-    defaultClaimsMapper,
-  );
+  private readonly verifier = createForwardingVerifier();
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<RequestWithToken>();
@@ -71,15 +65,7 @@ class ForwardingController implements OnApplicationBootstrap {
 }
 
 @Module({
-  imports: [
-    ClientsModule.register([
-      {
-        name: SERVICE,
-        transport: Transport.TCP,
-        options: { host: '127.0.0.1', port: Number(process.env.SERVICE_PORT) || 1 },
-      },
-    ]),
-  ],
+  imports: [registerServiceClient(SERVICE)],
   controllers: [ForwardingController],
 })
 class ForwardingGatewayModule {}

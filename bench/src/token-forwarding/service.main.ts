@@ -19,9 +19,10 @@ import { join } from 'node:path';
 import { Column, Entity, PrimaryColumn, Repository } from 'typeorm';
 
 import { createValidationPipes, SkuDto } from '@platform/contracts';
-import { defaultClaimsMapper, JwtVerifier, toRpcErrorBody } from '@platform/user-context';
+import { toRpcErrorBody } from '@platform/user-context';
 
 import { portFromEnv, stockFixture } from '../stock-fixture';
+import { createForwardingVerifier } from './forwarding-verifier';
 
 @Entity('stock')
 class StockRow {
@@ -45,12 +46,7 @@ class StockRequestDto extends SkuDto {
 
 @Injectable()
 class ForwardedTokenGuard implements CanActivate {
-  // No verified-token cache: the anti-pattern as usually built, with
-  // passport-jwt or JwtService, verifies every request.
-  private readonly verifier = new JwtVerifier(
-    { secret: process.env.JWT_SECRET as string, cacheSize: 0 },
-    defaultClaimsMapper,
-  );
+  private readonly verifier = createForwardingVerifier();
 
   canActivate(context: ExecutionContext): boolean {
     const data = context.switchToRpc().getData<{ token?: unknown }>();
