@@ -524,5 +524,5 @@ function writeReport(report, table) {
     '',
   ].join('\n');
   writeFileSync(join(folder, 'latest.md'), markdown);
-  console.log(`\nWrote ${jsonFile} and bench/results/latest.md`);
+  console.log(`\nWrote ${jsonFile}, bench/results/latest.json and bench/results/latest.md`);
 }
