@@ -197,9 +197,8 @@ export class ContextEnvelopeCodec {
     if (valid) {
       return;
     }
-    // The encoding is checked only on failure, to keep two regular
-    // expressions off the path of every valid envelope; a valid signature
-    // already proves the signer wrote the text.
+    // A valid signature already proves that the signer wrote the text, so
+    // the encoding is checked only here, to name the failure.
     if (!BASE64URL_PATTERN.test(payload) || !BASE64URL_PATTERN.test(signature)) {
       throw new ContextEnvelopeError('malformed', 'User context envelope is not base64url encoded.');
     }
