@@ -24,6 +24,9 @@ export class AppModule {
         TypeOrmModule.forRoot({
           type: 'better-sqlite3',
           database: config.databaseFile,
+          // Write-ahead logging: readers no longer wait for writers, and a
+          // commit appends to the log instead of rewriting the journal.
+          enableWAL: true,
           entities: [OrderEntity],
           // TODO: replace schema sync with migrations before PostgreSQL support.
           synchronize: true,
