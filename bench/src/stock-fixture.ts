@@ -21,7 +21,7 @@ export function portFromEnv(name: string): number {
   return port;
 }
 
-/** A plain Nest TCP client to the service on `SERVICE_PORT`, for the yardstick gateways. */
+/** Registers a plain Nest TCP client to the service on `SERVICE_PORT`, for the yardstick gateways. */
 export function registerServiceClient(name: string) {
   return ClientsModule.register([
     {

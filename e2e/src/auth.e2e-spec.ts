@@ -38,7 +38,7 @@ describe('gateway authentication', () => {
     stack.token(claims, { issuer: 'https://id.example.test', audience: 'platform-api' });
 
   describe('GET /health', () => {
-    it('answers without a token', async () => {
+    it('returns without a token', async () => {
       const result = await stack.request('GET', '/health');
 
       expect(result.status).toBe(200);
@@ -148,7 +148,7 @@ describe('gateway authentication', () => {
       ['a malformed token', () => 'not.a.jwt'],
     ];
 
-    it.each(cases)('answers 401 for %s', async (_name, makeToken) => {
+    it.each(cases)('returns 401 for %s', async (_name, makeToken) => {
       const token = makeToken();
 
       const result = await stack.request('GET', '/me', { token });
@@ -162,19 +162,19 @@ describe('gateway authentication', () => {
       }
     });
 
-    it('answers 401 for two Authorization headers', async () => {
+    it('returns 401 for two Authorization headers', async () => {
       const port = Number(stack.env.GATEWAY_PORT);
-      const one = await rawStatus(port, [`Authorization: Bearer ${valid()}`]);
-      const two = await rawStatus(port, [
+      const single = await rawStatus(port, [`Authorization: Bearer ${valid()}`]);
+      const repeated = await rawStatus(port, [
         `Authorization: Bearer ${valid()}`,
         'Authorization: Bearer not.a.token',
       ]);
 
-      expect(one).toBe(200);
-      expect(two).toBe(401);
+      expect(single).toBe(200);
+      expect(repeated).toBe(401);
     });
 
-    it('answers 401 for a sub with control characters', async () => {
+    it('returns 401 for a sub with control characters', async () => {
       const token = stack.token(
         { sub: 'alice\r\nx-admin: 1' },
         { issuer: 'https://id.example.test', audience: 'platform-api' },
@@ -185,7 +185,7 @@ describe('gateway authentication', () => {
       expect(result.status).toBe(401);
     });
 
-    it('answers 401 for a context too large to forward', async () => {
+    it('returns 401 for a context too large to forward', async () => {
       const scope = Array.from({ length: 1700 }, (_, index) => index.toString(36)).join(' ');
       const token = stack.token(
         { sub: 'alice', permissions: ['orders:read'], scope },
@@ -203,7 +203,7 @@ describe('gateway authentication', () => {
       );
     });
 
-    it('answers 401 for a non-bearer scheme', async () => {
+    it('returns 401 for a non-bearer scheme', async () => {
       const result = await stack.request('GET', '/me', {
         headers: { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` },
       });

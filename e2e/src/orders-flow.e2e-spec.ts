@@ -39,7 +39,7 @@ describe('orders and inventory flow', () => {
       expect(result.body).toEqual({ sku: 'MN-003', name: '27-inch monitor', available: 10, reserved: 0 });
     });
 
-    it('answers 404 for an unknown sku', async () => {
+    it('returns 404 for an unknown sku', async () => {
       const result = await stack.request('GET', '/inventory/NO-SUCH', { token: alice() });
 
       expect(result.status).toBe(404);
@@ -50,13 +50,13 @@ describe('orders and inventory flow', () => {
       });
     });
 
-    it('answers 400 for an invalid sku', async () => {
+    it('returns 400 for an invalid sku', async () => {
       const result = await stack.request('GET', '/inventory/bad_sku!', { token: alice() });
 
       expect(result.status).toBe(400);
     });
 
-    it('answers 403 without inventory:read', async () => {
+    it('returns 403 without inventory:read', async () => {
       const token = stack.token({ sub: 'carol', permissions: ['orders:read'] });
 
       const result = await stack.request('GET', '/inventory', { token });
@@ -153,7 +153,7 @@ describe('orders and inventory flow', () => {
       expect(order.status).toBe('rejected');
     });
 
-    it('answers 403 without orders:create', async () => {
+    it('returns 403 without orders:create', async () => {
       const token = stack.token({ sub: 'dave', permissions: ['orders:read'] });
 
       const result = await stack.request('POST', '/orders', {
@@ -185,7 +185,7 @@ describe('orders and inventory flow', () => {
       ['a null item', { items: [null] }],
     ];
 
-    it.each(invalidBodies)('answers 400 for %s and stores nothing', async (_name, body) => {
+    it.each(invalidBodies)('returns 400 for %s and stores nothing', async (_name, body) => {
       const token = stack.token({ sub: 'erin', permissions: BUYER });
 
       const result = await stack.request('POST', '/orders', { token, body });
@@ -197,7 +197,7 @@ describe('orders and inventory flow', () => {
       expect(list.body).toEqual([]);
     });
 
-    it('answers 400 for deeply nested JSON', async () => {
+    it('returns 400 for deeply nested JSON', async () => {
       const depth = 5000;
       const response = await fetch(`${stack.baseUrl}/orders`, {
         method: 'POST',
@@ -213,7 +213,7 @@ describe('orders and inventory flow', () => {
       });
     });
 
-    it('answers 400 for malformed JSON', async () => {
+    it('returns 400 for malformed JSON', async () => {
       const response = await fetch(`${stack.baseUrl}/orders`, {
         method: 'POST',
         headers: { authorization: `Bearer ${alice()}`, 'content-type': 'application/json' },
@@ -226,7 +226,7 @@ describe('orders and inventory flow', () => {
       );
     });
 
-    it('answers 413 for an oversized body', async () => {
+    it('returns 413 for an oversized body', async () => {
       const items = Array.from({ length: 40_000 }, () => ({ sku: 'KB-001', quantity: 1 }));
 
       const result = await stack.request('POST', '/orders', { token: alice(), body: { items } });
@@ -237,7 +237,7 @@ describe('orders and inventory flow', () => {
       );
     });
 
-    it('answers 401 without a token and stores nothing', async () => {
+    it('returns 401 without a token and stores nothing', async () => {
       const before = await stack.request('GET', '/orders', { token: alice() });
 
       const result = await stack.request('POST', '/orders', {
@@ -290,7 +290,7 @@ describe('orders and inventory flow', () => {
       expect(result.body.createdBy).toBe('alice');
     });
 
-    it('answers 404 for an unknown id', async () => {
+    it('returns 404 for an unknown id', async () => {
       const result = await stack.request('GET', '/orders/00000000-0000-4000-8000-000000000000', {
         token: alice(),
       });
@@ -312,13 +312,13 @@ describe('orders and inventory flow', () => {
       expect(result.body.id).toBe(created.body.id);
     });
 
-    it('answers 400 for an id that is not a uuid', async () => {
+    it('returns 400 for an id that is not a uuid', async () => {
       const result = await stack.request('GET', '/orders/42', { token: alice() });
 
       expect(result.status).toBe(400);
     });
 
-    it('answers 403 without orders:read', async () => {
+    it('returns 403 without orders:read', async () => {
       const token = stack.token({ sub: 'alice', permissions: ['orders:create'] });
 
       const result = await stack.request('GET', '/orders', { token });
@@ -361,7 +361,7 @@ describe('orders and inventory flow', () => {
       expect(result.body).toEqual([expect.objectContaining({ reservedBy: 'alice', sku: 'KB-001' })]);
     });
 
-    it('answers 400 for an invalid orderId', async () => {
+    it('returns 400 for an invalid orderId', async () => {
       const result = await stack.request('GET', '/inventory/reservations?orderId=1%20OR%201=1', {
         token: alice(),
       });

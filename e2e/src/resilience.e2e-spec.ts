@@ -234,7 +234,7 @@ describe('services behind the gateway', () => {
   });
 
   describe('service outages', () => {
-    it('answers 503 fast while orders is down, then recovers with its data', async () => {
+    it('returns 503 fast while orders is down, then recovers with its data', async () => {
       const created = await stack.request('POST', '/orders', {
         token: alice(),
         body: { items: [{ sku: 'KB-001', quantity: 1 }] },
@@ -299,7 +299,7 @@ describe('services behind the gateway', () => {
       expect(reservations.body).toEqual([expect.objectContaining({ reservedBy: 'alice', quantity: 2 })]);
     });
 
-    it('answers 502 when gateway and service keys differ', async () => {
+    it('returns 502 when gateway and service keys differ', async () => {
       const port = await freePort();
       const gateway = new AppProcess('gateway', {
         ...stack.env,
@@ -350,7 +350,7 @@ describe('services behind the gateway', () => {
         await new Promise((resolveClose) => silent.close(resolveClose));
       });
 
-      it('answers 503 after RPC_TIMEOUT_MS', async () => {
+      it('returns 503 after RPC_TIMEOUT_MS', async () => {
         const started = Date.now();
         const response = await fetch(`http://127.0.0.1:${gatewayPort}/inventory`, {
           headers: { authorization: `Bearer ${alice()}` },

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Provider } from '@nestjs/common';
-import { ClientProxy, ClientsModule } from '@nestjs/microservices';
+import { ClientProxy } from '@nestjs/microservices';
 import { INVENTORY_CLIENT, ORDERS_CLIENT } from '@platform/contracts';
-import { ContextEnvelopeCodec, ContextTcpClient, ServiceClient } from '@platform/user-context';
+import { registerContextClients, ServiceClient } from '@platform/user-context';
 
 import { GatewayConfig } from './gateway.config';
 
@@ -10,23 +10,9 @@ export const INVENTORY_SERVICE = Symbol('INVENTORY_SERVICE');
 
 /** TCP clients that sign the caller's context onto every message. */
 export function registerServiceClients(config: GatewayConfig) {
-  return ClientsModule.registerAsync([
-    {
-      name: ORDERS_CLIENT,
-      inject: [ContextEnvelopeCodec],
-      useFactory: (codec: ContextEnvelopeCodec) => ({
-        customClass: ContextTcpClient,
-        options: { ...config.orders, codec },
-      }),
-    },
-    {
-      name: INVENTORY_CLIENT,
-      inject: [ContextEnvelopeCodec],
-      useFactory: (codec: ContextEnvelopeCodec) => ({
-        customClass: ContextTcpClient,
-        options: { ...config.inventory, codec },
-      }),
-    },
+  return registerContextClients([
+    { name: ORDERS_CLIENT, ...config.orders },
+    { name: INVENTORY_CLIENT, ...config.inventory },
   ]);
 }
 

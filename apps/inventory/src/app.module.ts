@@ -1,9 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ClientsModule } from '@nestjs/microservices';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { ORDERS_CLIENT } from '@platform/contracts';
-import { ContextEnvelopeCodec, ContextTcpClient, UserContextModule } from '@platform/user-context';
+import { registerContextClients, UserContextModule } from '@platform/user-context';
 
 import { InventoryConfig } from './inventory.config';
 import { InventoryController } from './inventory.controller';
@@ -33,16 +32,7 @@ export class AppModule {
           synchronize: true,
         }),
         TypeOrmModule.forFeature([StockEntity, ReservationEntity]),
-        ClientsModule.registerAsync([
-          {
-            name: ORDERS_CLIENT,
-            inject: [ContextEnvelopeCodec],
-            useFactory: (codec: ContextEnvelopeCodec) => ({
-              customClass: ContextTcpClient,
-              options: { ...config.orders, codec },
-            }),
-          },
-        ]),
+        registerContextClients([{ name: ORDERS_CLIENT, ...config.orders }]),
       ],
       controllers: [InventoryController],
       providers: [InventoryService],

@@ -1,9 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ClientsModule } from '@nestjs/microservices';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { INVENTORY_CLIENT } from '@platform/contracts';
-import { ContextEnvelopeCodec, ContextTcpClient, UserContextModule } from '@platform/user-context';
+import { registerContextClients, UserContextModule } from '@platform/user-context';
 
 import { OrderEntity } from './order.entity';
 import { OrdersConfig } from './orders.config';
@@ -32,16 +31,7 @@ export class AppModule {
           synchronize: true,
         }),
         TypeOrmModule.forFeature([OrderEntity]),
-        ClientsModule.registerAsync([
-          {
-            name: INVENTORY_CLIENT,
-            inject: [ContextEnvelopeCodec],
-            useFactory: (codec: ContextEnvelopeCodec) => ({
-              customClass: ContextTcpClient,
-              options: { ...config.inventory, codec },
-            }),
-          },
-        ]),
+        registerContextClients([{ name: INVENTORY_CLIENT, ...config.inventory }]),
       ],
       controllers: [OrdersController],
       providers: [OrdersService],

@@ -1,8 +1,8 @@
 import { defaultClaimsMapper, JwtVerifier } from '@platform/user-context';
 
 /**
- * The token check of the anti-pattern, at the gateway and again in the
- * service. No verified-token cache: the anti-pattern as usually built, with
+ * Creates the token check of the anti-pattern, used at the gateway and again
+ * in the service. No verified-token cache: the anti-pattern as usually built, with
  * passport-jwt or JwtService, verifies every request.
  */
 export function createForwardingVerifier(): JwtVerifier {

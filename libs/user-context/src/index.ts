@@ -17,6 +17,7 @@ export * from './lib/transport/context-tcp.client';
 export * from './lib/transport/context-tcp.server';
 export * from './lib/transport/create-microservice';
 export * from './lib/transport/propagation';
+export * from './lib/transport/register-context-clients';
 export {
   IS_PUBLIC_KEY,
   REQUEST_ID_HEADER,

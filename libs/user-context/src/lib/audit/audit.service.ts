@@ -6,7 +6,7 @@ import { UserContextService } from '../user-context.service';
 
 /** One state change, as the caller describes it. */
 export interface AuditEvent {
-  /** What happened, as `<resource>.<verb>`: `order.create`. */
+  /** Action name, as `<resource>.<verb>`: `order.create`. */
   action: string;
   /** Id of the resource that changed. */
   resourceId: string;
@@ -18,7 +18,7 @@ export interface AuditEvent {
 
 /**
  * Writes one JSON line per state change, with the acting user and request id
- * taken from the current scope. The line holds ids only: no token, no
+ * taken from the current scope. The line contains ids only: no token, no
  * envelope, no secret.
  */
 @Injectable()

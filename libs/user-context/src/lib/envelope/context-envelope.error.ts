@@ -1,4 +1,4 @@
-/** Why an envelope failed verification. */
+/** Reason code of a failed envelope verification. */
 export type ContextEnvelopeFailure =
   | 'missing'
   | 'too-large'

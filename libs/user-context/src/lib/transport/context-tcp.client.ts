@@ -16,7 +16,8 @@ export type ContextTcpClientOptions = NonNullable<TcpClientOptions['options']> &
  * packet as a top-level field, beside `pattern` and `data`, so `@Payload()`
  * on the other side is exactly what the caller passed.
  *
- * Register it with `ClientsModule` through `customClass`:
+ * Register it with `registerContextClients()`, or by hand with
+ * `ClientsModule` through `customClass`:
  *
  * @example
  * ClientsModule.registerAsync([{

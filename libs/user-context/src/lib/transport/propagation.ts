@@ -25,7 +25,7 @@ export function signCurrentUser(codec: ContextEnvelopeCodec): string {
 }
 
 /**
- * Runs `handler` in a fresh scope that holds a verified envelope's user and
+ * Runs `handler` in a fresh scope that contains a verified envelope's user and
  * request id. The scope never inherits from the caller's, so a message can
  * never run as the user of the message before it on the same socket.
  */
