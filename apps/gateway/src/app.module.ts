@@ -6,7 +6,11 @@ import { HealthController } from './health.controller';
 import { InventoryController } from './inventory.controller';
 import { MeController } from './me.controller';
 import { OrdersController } from './orders.controller';
-import { registerServiceClients, ServiceConnector, serviceClientProviders } from './service-clients';
+import {
+  registerServiceClients,
+  ServiceConnector,
+  serviceClientProviders,
+} from './service-clients';
 
 @Module({})
 export class AppModule {

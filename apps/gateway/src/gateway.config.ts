@@ -5,12 +5,16 @@ import {
   intFromEnv,
   JwtVerificationOptions,
   jwtOptionsFromEnv,
+  TransportSettings,
+  transportFromEnv,
 } from '@platform/user-context';
 
 export interface GatewayConfig {
   http: { host: string; port: number };
   jwt: JwtVerificationOptions;
   envelope: ContextEnvelopeCodecOptions;
+  /** Transport and broker the services are reached on. */
+  transport: TransportSettings;
   orders: { host: string; port: number };
   inventory: { host: string; port: number };
   /** Milliseconds the gateway waits for a service's response before returning 503. */
@@ -26,13 +30,16 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   // One shared value would let anyone who can mint user tokens mint
   // envelopes too, and the other way round.
   if (envelope.keys.some((key) => String(key.secret) === jwt.secret)) {
-    throw new Error('JWT_SECRET and USER_CONTEXT_SECRET must differ. Give each its own random value.');
+    throw new Error(
+      'JWT_SECRET and USER_CONTEXT_SECRET must differ. Give each its own random value.',
+    );
   }
 
   return {
     http: addressFromEnv('GATEWAY', 3000, env),
     jwt,
     envelope,
+    transport: transportFromEnv(env),
     orders: addressFromEnv('ORDERS', 3001, env),
     inventory: addressFromEnv('INVENTORY', 3002, env),
     rpcTimeoutMs: intFromEnv('RPC_TIMEOUT_MS', 5000, { min: 1, max: 600_000 }, env),

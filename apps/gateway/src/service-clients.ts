@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, Provider } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { INVENTORY_CLIENT, ORDERS_CLIENT } from '@platform/contracts';
+import { INVENTORY_CLIENT, INVENTORY_GRPC, ORDERS_CLIENT, ORDERS_GRPC } from '@platform/contracts';
 import { registerContextClients, ServiceClient } from '@platform/user-context';
 
 import { GatewayConfig } from './gateway.config';
@@ -8,12 +8,15 @@ import { GatewayConfig } from './gateway.config';
 export const ORDERS_SERVICE = Symbol('ORDERS_SERVICE');
 export const INVENTORY_SERVICE = Symbol('INVENTORY_SERVICE');
 
-/** TCP clients that sign the caller's context onto every message. */
+/** Clients, on the configured transport, that sign the caller's context onto every message. */
 export function registerServiceClients(config: GatewayConfig) {
-  return registerContextClients([
-    { name: ORDERS_CLIENT, ...config.orders },
-    { name: INVENTORY_CLIENT, ...config.inventory },
-  ]);
+  return registerContextClients(
+    [
+      { name: ORDERS_CLIENT, service: 'orders', ...config.orders, grpc: ORDERS_GRPC },
+      { name: INVENTORY_CLIENT, service: 'inventory', ...config.inventory, grpc: INVENTORY_GRPC },
+    ],
+    config.transport,
+  );
 }
 
 /** `ServiceClient`s that map transport failures to HTTP errors. */
@@ -48,7 +51,10 @@ export class ServiceConnector implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await Promise.all([this.connect('orders', this.orders), this.connect('inventory', this.inventory)]);
+    await Promise.all([
+      this.connect('orders', this.orders),
+      this.connect('inventory', this.inventory),
+    ]);
   }
 
   private async connect(name: string, client: ClientProxy): Promise<void> {

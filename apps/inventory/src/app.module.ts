@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
-import { ORDERS_CLIENT } from '@platform/contracts';
+import { ORDERS_CLIENT, ORDERS_GRPC } from '@platform/contracts';
 import { registerContextClients, UserContextModule } from '@platform/user-context';
 
 import { InventoryConfig } from './inventory.config';
@@ -32,7 +32,10 @@ export class AppModule {
           synchronize: true,
         }),
         TypeOrmModule.forFeature([StockEntity, ReservationEntity]),
-        registerContextClients([{ name: ORDERS_CLIENT, ...config.orders }]),
+        registerContextClients(
+          [{ name: ORDERS_CLIENT, service: 'orders', ...config.orders, grpc: ORDERS_GRPC }],
+          config.transport,
+        ),
       ],
       controllers: [InventoryController],
       providers: [InventoryService],

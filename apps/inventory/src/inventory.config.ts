@@ -5,10 +5,16 @@ import {
   addressFromEnv,
   ContextEnvelopeCodecOptions,
   envelopeOptionsFromEnv,
+  TransportSettings,
+  transportFromEnv,
 } from '@platform/user-context';
 
 export interface InventoryConfig {
-  tcp: { host: string; port: number };
+  /** Transport and broker, shared by the service and its client. */
+  transport: TransportSettings;
+  /** Where the service listens on TCP or gRPC. */
+  address: { host: string; port: number };
+  /** Where orders listens on TCP or gRPC. */
   orders: { host: string; port: number };
   envelope: ContextEnvelopeCodecOptions;
   /** Absolute path of the SQLite database file. */
@@ -21,7 +27,8 @@ export function loadInventoryConfig(env: NodeJS.ProcessEnv = process.env): Inven
   mkdirSync(dataDir, { recursive: true });
 
   return {
-    tcp: addressFromEnv('INVENTORY', 3002, env),
+    transport: transportFromEnv(env),
+    address: addressFromEnv('INVENTORY', 3002, env),
     orders: addressFromEnv('ORDERS', 3001, env),
     envelope: envelopeOptionsFromEnv(env),
     databaseFile: resolve(dataDir, 'inventory.sqlite'),

@@ -49,7 +49,8 @@ export class InventoryService implements OnApplicationBootstrap {
 
   constructor(
     @InjectRepository(StockEntity) private readonly stock: Repository<StockEntity>,
-    @InjectRepository(ReservationEntity) private readonly reservations: Repository<ReservationEntity>,
+    @InjectRepository(ReservationEntity)
+    private readonly reservations: Repository<ReservationEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(ORDERS_CLIENT) private readonly orders: ClientProxy,
     private readonly audit: AuditService,

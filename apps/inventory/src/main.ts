@@ -1,20 +1,26 @@
 import { Logger } from '@nestjs/common';
-import { createValidationPipes } from '@platform/contracts';
-import { createUserContextMicroservice } from '@platform/user-context';
+import { createValidationPipes, INVENTORY_GRPC } from '@platform/contracts';
+import { createUserContextMicroservice, describeListener } from '@platform/user-context';
 
 import { AppModule } from './app.module';
 import { loadInventoryConfig } from './inventory.config';
 
 async function bootstrap(): Promise<void> {
   const config = loadInventoryConfig();
-  const app = await createUserContextMicroservice(AppModule.forRoot(config), config.tcp);
+  const listener = {
+    transport: config.transport,
+    serviceName: 'inventory',
+    ...config.address,
+    grpc: INVENTORY_GRPC,
+  };
+  const app = await createUserContextMicroservice(AppModule.forRoot(config), listener);
   // Services validate every payload themselves: a message may come from
   // anything that has a valid envelope, not only from the gateway.
   app.useGlobalPipes(...createValidationPipes());
   app.enableShutdownHooks();
 
   await app.listen();
-  Logger.log(`Inventory service listening on tcp://${config.tcp.host}:${config.tcp.port}`, 'Bootstrap');
+  Logger.log(`Inventory service listening on ${describeListener(listener)}`, 'Bootstrap');
 }
 
 bootstrap().catch((error: Error) => {

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
-import { INVENTORY_CLIENT } from '@platform/contracts';
+import { INVENTORY_CLIENT, INVENTORY_GRPC } from '@platform/contracts';
 import { registerContextClients, UserContextModule } from '@platform/user-context';
 
 import { OrderEntity } from './order.entity';
@@ -31,7 +31,17 @@ export class AppModule {
           synchronize: true,
         }),
         TypeOrmModule.forFeature([OrderEntity]),
-        registerContextClients([{ name: INVENTORY_CLIENT, ...config.inventory }]),
+        registerContextClients(
+          [
+            {
+              name: INVENTORY_CLIENT,
+              service: 'inventory',
+              ...config.inventory,
+              grpc: INVENTORY_GRPC,
+            },
+          ],
+          config.transport,
+        ),
       ],
       controllers: [OrdersController],
       providers: [OrdersService],

@@ -5,10 +5,16 @@ import {
   addressFromEnv,
   ContextEnvelopeCodecOptions,
   envelopeOptionsFromEnv,
+  TransportSettings,
+  transportFromEnv,
 } from '@platform/user-context';
 
 export interface OrdersConfig {
-  tcp: { host: string; port: number };
+  /** Transport and broker, shared by the service and its client. */
+  transport: TransportSettings;
+  /** Where the service listens on TCP or gRPC. */
+  address: { host: string; port: number };
+  /** Where inventory listens on TCP or gRPC. */
   inventory: { host: string; port: number };
   envelope: ContextEnvelopeCodecOptions;
   /** Absolute path of the SQLite database file. */
@@ -21,7 +27,8 @@ export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env): OrdersCo
   mkdirSync(dataDir, { recursive: true });
 
   return {
-    tcp: addressFromEnv('ORDERS', 3001, env),
+    transport: transportFromEnv(env),
+    address: addressFromEnv('ORDERS', 3001, env),
     inventory: addressFromEnv('INVENTORY', 3002, env),
     envelope: envelopeOptionsFromEnv(env),
     databaseFile: resolve(dataDir, 'orders.sqlite'),

@@ -55,7 +55,9 @@ export class OrdersService {
     // outbox table with retries would close that gap.
     this.inventory.emit(OrderEvents.created, event).subscribe({
       error: (error: Error) =>
-        this.logger.error(`Could not publish ${OrderEvents.created} for order ${order.id}: ${error.message}`),
+        this.logger.error(
+          `Could not publish ${OrderEvents.created} for order ${order.id}: ${error.message}`,
+        ),
     });
     return order.toOrder();
   }

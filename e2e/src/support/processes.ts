@@ -42,7 +42,9 @@ export class AppProcess {
   /** Starts the app and resolves once it logs that it is listening. */
   async start(timeoutMs = 20_000): Promise<void> {
     if (!existsSync(this.mainFile)) {
-      throw new Error(`${this.mainFile} does not exist: build the apps first (npx nx run-many -t build).`);
+      throw new Error(
+        `${this.mainFile} does not exist: build the apps first (npx nx run-many -t build).`,
+      );
     }
     const child = spawn(process.execPath, [this.mainFile], {
       cwd: WORKSPACE_ROOT,
@@ -103,11 +105,15 @@ export class AppProcess {
           return resolveLine(line);
         }
         if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
-          return reject(new Error(`${this.name} exited early:\n${this.lines.slice(-20).join('\n')}`));
+          return reject(
+            new Error(`${this.name} exited early:\n${this.lines.slice(-20).join('\n')}`),
+          );
         }
         if (Date.now() > deadline) {
           return reject(
-            new Error(`${this.name} printed no line matching ${pattern}:\n${this.lines.slice(-20).join('\n')}`),
+            new Error(
+              `${this.name} printed no line matching ${pattern}:\n${this.lines.slice(-20).join('\n')}`,
+            ),
           );
         }
         setTimeout(poll, 25);

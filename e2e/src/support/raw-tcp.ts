@@ -25,7 +25,10 @@ export class RawTcpPeer {
   request(pattern: string, data: unknown, extra: Record<string, unknown> = {}, timeoutMs = 5000) {
     const id = `raw-${++this.nextId}`;
     const response = new Promise<Record<string, unknown>>((resolveResponse, reject) => {
-      const timer = setTimeout(() => reject(new Error(`No response to ${pattern} within ${timeoutMs} ms.`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`No response to ${pattern} within ${timeoutMs} ms.`)),
+        timeoutMs,
+      );
       this.responses.set(id, (packet) => {
         clearTimeout(timer);
         resolveResponse(packet);

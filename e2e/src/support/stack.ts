@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AppProcess, freePort } from './processes';
+import { deleteRmqQueues, e2eTransport, transportEnv } from './transport';
 
 export interface TokenClaims {
   sub?: string;
@@ -29,6 +30,8 @@ export class Stack {
   readonly jwtSecret = randomBytes(32).toString('hex');
   readonly contextSecret = randomBytes(32).toString('hex');
   readonly dataDir = mkdtempSync(join(tmpdir(), 'platform-e2e-'));
+  /** The transport of this run of the suite, from `E2E_TRANSPORT`. */
+  readonly transport = e2eTransport();
   env: NodeJS.ProcessEnv = {};
   orders!: AppProcess;
   inventory!: AppProcess;
@@ -52,6 +55,7 @@ export class Stack {
       ORDERS_PORT: String(ordersPort),
       INVENTORY_PORT: String(inventoryPort),
       RPC_TIMEOUT_MS: '3000',
+      ...transportEnv(this.transport),
       ...overrides,
     };
     this.orders = new AppProcess('orders', this.env);
@@ -65,6 +69,13 @@ export class Stack {
   async stop(): Promise<void> {
     await Promise.all([this.gateway?.stop(), this.orders?.stop(), this.inventory?.stop()]);
     rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.transport === 'rmq' && this.env.BROKER_NAMESPACE) {
+      const namespace = this.env.BROKER_NAMESPACE;
+      await deleteRmqQueues(this.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672', [
+        `${namespace}.orders`,
+        `${namespace}.inventory`,
+      ]);
+    }
   }
 
   get baseUrl(): string {

@@ -13,11 +13,18 @@ export * from './lib/errors/service-client';
 export * from './lib/guards/authentication.guard';
 export * from './lib/guards/jwt-verifier';
 export * from './lib/guards/permission.guard';
+export * from './lib/transport/context-client';
+export * from './lib/transport/context-grpc';
+export * from './lib/transport/context-nats';
+export * from './lib/transport/context-redis';
+export * from './lib/transport/context-rmq';
 export * from './lib/transport/context-tcp.client';
 export * from './lib/transport/context-tcp.server';
 export * from './lib/transport/create-microservice';
 export * from './lib/transport/propagation';
+export * from './lib/transport/envelope-gate';
 export * from './lib/transport/register-context-clients';
+export * from './lib/transport/transport-settings';
 export {
   IS_PUBLIC_KEY,
   REQUEST_ID_HEADER,

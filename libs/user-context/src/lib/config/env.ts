@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
 
 import { ContextEnvelopeCodecOptions } from '../envelope/context-envelope.codec';
+import {
+  CONTEXT_TRANSPORTS,
+  ContextTransportName,
+  DEFAULT_TRANSPORT_SETTINGS,
+  TransportSettings,
+} from '../transport/transport-settings';
 import { JwtVerificationOptions } from '../user-context.options';
 
 const logger = new Logger('UserContextConfig');
@@ -31,10 +37,14 @@ export function secretFromEnv(
     return developmentValue;
   }
   if (value.trim() === '') {
-    throw new Error(`${name} contains only whitespace. Set it to a random secret of at least 32 bytes.`);
+    throw new Error(
+      `${name} contains only whitespace. Set it to a random secret of at least 32 bytes.`,
+    );
   }
   if (production && value.trim() === developmentValue) {
-    throw new Error(`${name} is the built-in development secret. Set a random secret of at least 32 bytes.`);
+    throw new Error(
+      `${name} is the built-in development secret. Set a random secret of at least 32 bytes.`,
+    );
   }
   return value;
 }
@@ -83,7 +93,9 @@ export function jwtOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): JwtVeri
  * Reads the envelope settings: `USER_CONTEXT_SECRET`, `USER_CONTEXT_KEY_ID`
  * (default `k1`) and `USER_CONTEXT_TTL_SECONDS` (default 60).
  */
-export function envelopeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ContextEnvelopeCodecOptions {
+export function envelopeOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): ContextEnvelopeCodecOptions {
   return {
     keys: [
       {
@@ -104,5 +116,32 @@ export function addressFromEnv(
   return {
     host: env[`${prefix}_HOST`] || '127.0.0.1',
     port: intFromEnv(`${prefix}_PORT`, defaultPort, { min: 1, max: 65535 }, env),
+  };
+}
+
+const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{0,64}$/;
+
+/**
+ * Reads the transport settings: `TRANSPORT` (tcp, nats, rmq, redis or grpc;
+ * default tcp), `NATS_URL`, `RABBITMQ_URL`, `REDIS_URL` and
+ * `BROKER_NAMESPACE`. Every default points at 127.0.0.1.
+ */
+export function transportFromEnv(env: NodeJS.ProcessEnv = process.env): TransportSettings {
+  const transport = (env.TRANSPORT || DEFAULT_TRANSPORT_SETTINGS.transport).toLowerCase();
+  if (!(CONTEXT_TRANSPORTS as readonly string[]).includes(transport)) {
+    throw new Error(
+      `TRANSPORT must be one of ${CONTEXT_TRANSPORTS.join(', ')}, got "${env.TRANSPORT}".`,
+    );
+  }
+  const namespace = env.BROKER_NAMESPACE ?? DEFAULT_TRANSPORT_SETTINGS.namespace;
+  if (!NAMESPACE_PATTERN.test(namespace)) {
+    throw new Error('BROKER_NAMESPACE may hold only letters, digits, "_" and "-" (at most 64).');
+  }
+  return {
+    transport: transport as ContextTransportName,
+    natsUrl: env.NATS_URL || DEFAULT_TRANSPORT_SETTINGS.natsUrl,
+    rabbitmqUrl: env.RABBITMQ_URL || DEFAULT_TRANSPORT_SETTINGS.rabbitmqUrl,
+    redisUrl: env.REDIS_URL || DEFAULT_TRANSPORT_SETTINGS.redisUrl,
+    namespace,
   };
 }

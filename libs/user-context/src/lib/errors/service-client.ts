@@ -14,7 +14,16 @@ import { ContextEnvelopeError } from '../envelope/context-envelope.error';
 import { MissingUserContextError } from '../transport/propagation';
 import { isRpcErrorBody } from './rpc-error';
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+// Socket errors, nats.js's CONNECTION_REFUSED and GrpcUnavailableError's UNAVAILABLE.
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'CONNECTION_REFUSED',
+  'UNAVAILABLE',
+]);
 
 /**
  * Calls a microservice from an HTTP handler and turns every failure into the
@@ -55,13 +64,17 @@ export class ServiceClient {
         `${this.serviceName} rejected the user context on "${pattern}": ${String(error.message)} ` +
           'Check that USER_CONTEXT_SECRET and USER_CONTEXT_KEY_ID match and that clocks agree.',
       );
-      return new BadGatewayException(`The ${this.serviceName} service rejected the gateway's request.`);
+      return new BadGatewayException(
+        `The ${this.serviceName} service rejected the gateway's request.`,
+      );
     }
     if (isRpcErrorBody(error)) {
       return new HttpException(error, error.statusCode);
     }
     if (error instanceof TimeoutError) {
-      this.logger.warn(`${this.serviceName} did not respond to "${pattern}" within ${this.timeoutMs} ms.`);
+      this.logger.warn(
+        `${this.serviceName} did not respond to "${pattern}" within ${this.timeoutMs} ms.`,
+      );
       return new ServiceUnavailableException(
         `The ${this.serviceName} service did not respond within ${this.timeoutMs} ms.`,
       );
@@ -73,7 +86,9 @@ export class ServiceClient {
     }
     if (error instanceof MissingUserContextError) {
       // A bug in the calling app, such as a call from a @Public() route: not the service's fault.
-      this.logger.error(`Call to ${this.serviceName} "${pattern}" has no user context: ${error.message}`);
+      this.logger.error(
+        `Call to ${this.serviceName} "${pattern}" has no user context: ${error.message}`,
+      );
       return new InternalServerErrorException();
     }
     if (isUnreachable(error)) {

@@ -1,10 +1,14 @@
-import { ClientTCP, ReadPacket, TcpClientOptions, WritePacket } from '@nestjs/microservices';
-import { AsyncResource } from 'node:async_hooks';
-import { connectable, defer, mergeMap, Observable, Subject, throwError } from 'rxjs';
+import { ClientTCP, TcpClientOptions } from '@nestjs/microservices';
+import { Observable } from 'rxjs';
 
 import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
-import { USER_CONTEXT_HEADER } from '../user-context.constants';
-import { signCurrentUser } from './propagation';
+import {
+  attachAsPacketField,
+  ContextClientHooks,
+  contextHooks,
+  emitWithContext,
+  sendWithContext,
+} from './context-client';
 
 export type ContextTcpClientOptions = NonNullable<TcpClientOptions['options']> & {
   /** Signs the envelope attached to every outgoing message and event. */
@@ -30,67 +34,27 @@ export type ContextTcpClientOptions = NonNullable<TcpClientOptions['options']> &
  * }])
  */
 export class ContextTcpClient extends ClientTCP {
-  private readonly codec: ContextEnvelopeCodec;
+  private readonly hooks: ContextClientHooks;
 
   constructor(options: ContextTcpClientOptions) {
     super(options);
-    this.codec = options.codec;
+    this.hooks = contextHooks(this, options.codec, attachAsPacketField);
   }
 
-  /**
-   * Same contract as `ClientProxy.send`, with two differences: the envelope
-   * is signed when `send()` is called, in the caller's scope, and `null` is
-   * an allowed payload. The response callback is bound to the caller's async
-   * context: the socket's listeners keep the context of whichever request
-   * opened the connection, and operators after `send()` would otherwise see
-   * that request's user.
-   */
-  override send<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
-    let envelope: string;
-    try {
-      envelope = this.signFor('send', pattern, data);
-    } catch (error) {
-      return throwError(() => error);
-    }
-
-    return defer(async () => this.connect()).pipe(
-      mergeMap(
-        () =>
-          new Observable<TResult>((observer) => {
-            // An AsyncResource per call rather than AsyncResource.bind, which
-            // on Node 20 also builds a deprecation wrapper on every call.
-            const resource = new AsyncResource('ContextTcpClient.response');
-            const observe = this.createObserver(observer);
-            const callback = (packet: WritePacket) => resource.runInAsyncScope(observe, null, packet);
-            return this.publish(this.withEnvelope({ pattern, data }, envelope), callback);
-          }),
-      ),
-    );
+  /** See `sendWithContext`: signed in the caller's scope, response bound to the caller. */
+  override send<TResult = unknown, TInput = unknown>(
+    pattern: unknown,
+    data: TInput,
+  ): Observable<TResult> {
+    return sendWithContext<TResult>(this.hooks, pattern, data);
   }
 
-  /** Same contract as `ClientProxy.emit`: hot, and signed in the caller's scope. */
-  override emit<TResult = unknown, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
-    let envelope: string;
-    try {
-      envelope = this.signFor('emit', pattern, data);
-    } catch (error) {
-      return throwError(() => error);
-    }
-
-    const source = defer(async () => this.connect()).pipe(
-      mergeMap(() => this.dispatchEvent(this.withEnvelope({ pattern, data }, envelope))),
-    );
-    const hot = connectable(source, { connector: () => new Subject(), resetOnDisconnect: false });
-    hot.connect();
-    return hot as Observable<TResult>;
-  }
-
-  /** Checks the arguments and signs the current user; throws when either is missing. */
-  private signFor(method: 'send' | 'emit', pattern: unknown, data: unknown): string {
-    if (pattern === undefined || pattern === null || data === undefined) {
-      throw new Error(`${method}() needs a pattern and JSON data.`);
-    }
-    return signCurrentUser(this.codec);
+  /** See `emitWithContext`: hot, and signed in the caller's scope. */
+  override emit<TResult = unknown, TInput = unknown>(
+    pattern: unknown,
+    data: TInput,
+  ): Observable<TResult> {
+    return emitWithContext<TResult>(this.hooks, pattern, data);
   }
 
   /**
@@ -102,9 +66,5 @@ export class ContextTcpClient extends ClientTCP {
     const socket = super.createSocket();
     socket.netSocket.setNoDelay(true);
     return socket;
-  }
-
-  private withEnvelope(packet: ReadPacket, envelope: string): ReadPacket {
-    return { ...packet, [USER_CONTEXT_HEADER]: envelope } as ReadPacket;
   }
 }

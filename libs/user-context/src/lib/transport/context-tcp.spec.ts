@@ -177,11 +177,13 @@ class GatewayController {
 
   @Get('chain-merge')
   chainMerge() {
-    return this.client.send('whoami', { step: 1 }).pipe(
-      mergeMap((first) =>
-        this.client.send('whoami', { step: 2 }).pipe(map((second) => ({ first, second }))),
-      ),
-    );
+    return this.client
+      .send('whoami', { step: 1 })
+      .pipe(
+        mergeMap((first) =>
+          this.client.send('whoami', { step: 2 }).pipe(map((second) => ({ first, second }))),
+        ),
+      );
   }
 
   @Get('chain-switch')

@@ -1,34 +1,103 @@
 import { DynamicModule } from '@nestjs/common';
-import { ClientsModule } from '@nestjs/microservices';
+import { ClientProxy, ClientsModule } from '@nestjs/microservices';
 
 import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
+import { ContextGrpcClient } from './context-grpc';
+import { ContextNatsClient } from './context-nats';
+import { ContextRedisClient } from './context-redis';
+import { ContextRmqClient } from './context-rmq';
 import { ContextTcpClient } from './context-tcp.client';
+import { RMQ_QUEUE_OPTIONS } from './create-microservice';
+import {
+  DEFAULT_TRANSPORT_SETTINGS,
+  GrpcServiceContract,
+  namespacePrefix,
+  redisOptionsFromUrl,
+  TransportSettings,
+} from './transport-settings';
 
-/** Name and address of one service that the app calls over TCP. */
+/** One service that the app calls. */
 export interface ContextClientTarget {
   /** Injection token of the client, as in `ClientsModule.register`. */
   name: string | symbol;
+  /** The target's service name: the RabbitMQ queue its requests go to. Needed for `rmq`. */
+  service?: string;
+  /** Address of the target on TCP or gRPC. */
   host: string;
   port: number;
+  /** The target's `.proto` contract; needed for `grpc`. */
+  grpc?: GrpcServiceContract;
 }
 
+type ClientClass = new (options: never) => ClientProxy;
+
 /**
- * Registers a `ContextTcpClient` per target with `ClientsModule`, each
- * signing the caller's context with the app's `ContextEnvelopeCodec`.
- * Needs `UserContextModule` imported globally, as it is by default.
+ * Registers one context client per target with `ClientsModule`, on the
+ * transport of `settings` (TCP when left out). Each signs the caller's
+ * context with the app's `ContextEnvelopeCodec`, so `UserContextModule`
+ * must be imported globally, as it is by default.
  *
  * @example
- * imports: [registerContextClients([{ name: ORDERS_CLIENT, host: '127.0.0.1', port: 3001 }])]
+ * imports: [registerContextClients([{ name: ORDERS_CLIENT, service: 'orders', host: '127.0.0.1', port: 3001 }])]
  */
-export function registerContextClients(targets: ContextClientTarget[]): DynamicModule {
+export function registerContextClients(
+  targets: ContextClientTarget[],
+  settings: TransportSettings = DEFAULT_TRANSPORT_SETTINGS,
+): DynamicModule {
   return ClientsModule.registerAsync(
-    targets.map(({ name, host, port }) => ({
-      name,
+    targets.map((target) => ({
+      name: target.name,
       inject: [ContextEnvelopeCodec],
       useFactory: (codec: ContextEnvelopeCodec) => ({
-        customClass: ContextTcpClient,
-        options: { host, port, codec },
+        customClass: clientClass(settings) as ClientClass,
+        options: { ...clientOptions(target, settings), codec },
       }),
     })),
   );
+}
+
+function clientClass(settings: TransportSettings) {
+  switch (settings.transport) {
+    case 'tcp':
+      return ContextTcpClient;
+    case 'nats':
+      return ContextNatsClient;
+    case 'rmq':
+      return ContextRmqClient;
+    case 'redis':
+      return ContextRedisClient;
+    case 'grpc':
+      return ContextGrpcClient;
+  }
+}
+
+function clientOptions(
+  target: ContextClientTarget,
+  settings: TransportSettings,
+): Record<string, unknown> {
+  const prefix = namespacePrefix(settings);
+  switch (settings.transport) {
+    case 'tcp':
+      return { host: target.host, port: target.port };
+    case 'nats':
+      return { servers: [settings.natsUrl], subjectPrefix: prefix };
+    case 'rmq':
+      if (!target.service) {
+        throw new Error(`TRANSPORT=rmq needs the service name of client ${String(target.name)}.`);
+      }
+      return {
+        urls: [settings.rabbitmqUrl],
+        queue: `${prefix}${target.service}`,
+        queueOptions: RMQ_QUEUE_OPTIONS,
+      };
+    case 'redis':
+      return { ...redisOptionsFromUrl(settings.redisUrl), channelPrefix: prefix };
+    case 'grpc':
+      if (!target.grpc) {
+        throw new Error(
+          `TRANSPORT=grpc needs the .proto contract of client ${String(target.name)}.`,
+        );
+      }
+      return { url: `${target.host}:${target.port}`, contract: target.grpc };
+  }
 }

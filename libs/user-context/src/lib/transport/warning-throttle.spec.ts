@@ -38,7 +38,13 @@ describe('WarningThrottle', () => {
 
     throttle.warn('later', 1000);
 
-    expect(messages).toEqual(['w0', 'w1', 'w2', '7 similar warnings were suppressed in the last window.', 'later']);
+    expect(messages).toEqual([
+      'w0',
+      'w1',
+      'w2',
+      '7 similar warnings were suppressed in the last window.',
+      'later',
+    ]);
   });
 
   it('starts a quiet window without a report', () => {

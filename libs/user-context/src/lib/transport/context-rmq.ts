@@ -1,0 +1,135 @@
+import {
+  ClientRMQ,
+  MessageHandler,
+  ReadPacket,
+  RmqContext,
+  RmqOptions,
+  RmqRecord,
+  ServerRMQ,
+} from '@nestjs/microservices';
+import { Observable } from 'rxjs';
+
+import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
+import { USER_CONTEXT_HEADER } from '../user-context.constants';
+import {
+  ContextClientHooks,
+  contextHooks,
+  emitWithContext,
+  sendWithContext,
+} from './context-client';
+import { EnvelopeGate, isEchoable } from './envelope-gate';
+import { runInVerifiedScope } from './propagation';
+
+type RmqClientOptions = Required<RmqOptions>['options'];
+
+interface RmqMessage {
+  content: Buffer;
+  properties: { headers?: Record<string, unknown>; replyTo?: string; correlationId?: string };
+}
+
+export type ContextRmqClientOptions = RmqClientOptions & { codec: ContextEnvelopeCodec };
+
+/**
+ * A `ClientRMQ` that sends the caller's signed envelope as an AMQP message
+ * header, so the payload is exactly what the caller passed.
+ */
+export class ContextRmqClient extends ClientRMQ {
+  private readonly hooks: ContextClientHooks;
+
+  constructor({ codec, ...options }: ContextRmqClientOptions) {
+    super(options);
+    this.hooks = contextHooks(
+      this,
+      codec,
+      (packet, envelope) =>
+        ({
+          ...packet,
+          data: new RmqRecord(packet.data, { headers: { [USER_CONTEXT_HEADER]: envelope } }),
+        }) as ReadPacket,
+    );
+  }
+
+  override send<TResult = unknown, TInput = unknown>(
+    pattern: unknown,
+    data: TInput,
+  ): Observable<TResult> {
+    return sendWithContext<TResult>(this.hooks, pattern, data);
+  }
+
+  override emit<TResult = unknown, TInput = unknown>(
+    pattern: unknown,
+    data: TInput,
+  ): Observable<TResult> {
+    return emitWithContext<TResult>(this.hooks, pattern, data);
+  }
+}
+
+/**
+ * A `ServerRMQ` that reads the envelope from the message's
+ * `x-user-context` header and verifies it before Nest dispatches the
+ * message. Replicas that consume the same queue share its messages: RabbitMQ
+ * hands each one to a single consumer.
+ */
+export class ContextRmqServer extends ServerRMQ {
+  private readonly gate: EnvelopeGate;
+
+  constructor(options: RmqClientOptions, resolveCodec: () => ContextEnvelopeCodec) {
+    super(options);
+    this.gate = new EnvelopeGate(ContextRmqServer.name, resolveCodec);
+  }
+
+  override addHandler(
+    pattern: unknown,
+    callback: MessageHandler,
+    isEventHandler = false,
+    extras: Record<string, unknown> = {},
+  ): void {
+    const route = this.normalizePattern(pattern as string);
+    super.addHandler(
+      pattern,
+      isEventHandler ? this.gate.logFailures(route, callback) : callback,
+      isEventHandler,
+      extras,
+    );
+  }
+
+  override async handleMessage(
+    raw: Record<string, unknown> | null,
+    channel: unknown,
+  ): Promise<void> {
+    if (!raw) {
+      return;
+    }
+    const message = raw as unknown as RmqMessage;
+    const envelope = message.properties.headers?.[USER_CONTEXT_HEADER];
+    const packet = parseJson(message.content);
+    const { verified, rejection } = this.gate.check(
+      typeof envelope === 'string' ? envelope : undefined,
+      packet?.pattern,
+    );
+    if (!rejection) {
+      return runInVerifiedScope(verified, () => super.handleMessage(raw, channel));
+    }
+    const { replyTo, correlationId } = message.properties;
+    if (replyTo && correlationId && isEchoable(packet?.id)) {
+      const context = new RmqContext([message as never, channel, String(packet?.pattern)]);
+      this.sendMessage(
+        { id: packet?.id, err: rejection, isDisposed: true },
+        replyTo,
+        correlationId,
+        context,
+      );
+    }
+  }
+}
+
+function parseJson(content: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(content.toString());
+    return typeof value === 'object' && value !== null
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
