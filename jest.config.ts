@@ -1,5 +1,15 @@
-// Runs every project's Jest suite in one process tree: the library specs and
-// the end-to-end suites, which need the apps built first (`npm test` does).
+// Runs every project's Jest suite in one process tree: the library specs,
+// then the end-to-end suite once per transport. The end-to-end suites need
+// the apps built first (`npm test` does) and, for NATS, RabbitMQ and Redis,
+// the brokers on 127.0.0.1 (`.ci/run` starts any that are down).
 export default {
-  projects: ['<rootDir>/libs/contracts', '<rootDir>/libs/user-context', '<rootDir>/e2e'],
+  projects: [
+    '<rootDir>/libs/contracts',
+    '<rootDir>/libs/user-context',
+    '<rootDir>/e2e/jest.tcp.config.ts',
+    '<rootDir>/e2e/jest.nats.config.ts',
+    '<rootDir>/e2e/jest.rmq.config.ts',
+    '<rootDir>/e2e/jest.redis.config.ts',
+    '<rootDir>/e2e/jest.grpc.config.ts',
+  ],
 };

@@ -3,13 +3,24 @@ import { pathsToModuleNameMapper } from 'ts-jest';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { compilerOptions } = require('../tsconfig.base.json');
 
-// End-to-end suites start the built apps (dist/apps/*) as real processes on
-// free loopback ports; build them first (`npm test` does).
-export default {
-  displayName: 'e2e',
-  preset: '../jest.preset.js',
-  rootDir: '.',
-  moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/../' }),
-  testMatch: ['<rootDir>/src/**/*.e2e-spec.ts'],
-  testTimeout: 60_000,
-};
+/**
+ * Builds the Jest config of the end-to-end suite on one transport. Suites start the built apps
+ * (dist/apps/*) as real processes on free loopback ports, so build them
+ * first (`npm test` does). The root jest.config.ts runs the suite once per
+ * transport through jest.<transport>.config.ts; this file alone runs it on
+ * `E2E_TRANSPORT`, or TCP.
+ */
+export function e2eConfig(transport: string) {
+  return {
+    displayName: `e2e-${transport}`,
+    preset: '../jest.preset.js',
+    rootDir: '.',
+    moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/../' }),
+    testMatch: ['<rootDir>/src/**/*.e2e-spec.ts'],
+    testTimeout: 60_000,
+    // Read by e2eTransport() in src/support/transport.ts.
+    globals: { E2E_TRANSPORT: transport },
+  };
+}
+
+export default e2eConfig(process.env.E2E_TRANSPORT || 'tcp');

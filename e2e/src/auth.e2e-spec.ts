@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 
 import { Stack } from './support/stack';
+import { onTransport } from './support/transport';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -14,7 +15,11 @@ function unsignedToken(claims: Record<string, unknown>): string {
 function rawStatus(port: number, headers: string[]): Promise<number> {
   return new Promise((resolveStatus, reject) => {
     const socket = connect(port, '127.0.0.1', () => {
-      socket.write(['GET /me HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close', ...headers, '', ''].join('\r\n'));
+      socket.write(
+        ['GET /me HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close', ...headers, '', ''].join(
+          '\r\n',
+        ),
+      );
     });
     let text = '';
     socket.setEncoding('utf8');
@@ -24,7 +29,7 @@ function rawStatus(port: number, headers: string[]): Promise<number> {
   });
 }
 
-describe('gateway authentication', () => {
+describe(onTransport('gateway authentication'), () => {
   const stack = new Stack();
 
   beforeAll(async () => {
@@ -33,7 +38,12 @@ describe('gateway authentication', () => {
 
   afterAll(() => stack.stop());
 
-  const claims = { sub: 'alice', email: 'alice@example.com', roles: ['buyer'], permissions: ['orders:read'] };
+  const claims = {
+    sub: 'alice',
+    email: 'alice@example.com',
+    roles: ['buyer'],
+    permissions: ['orders:read'],
+  };
   const valid = () =>
     stack.token(claims, { issuer: 'https://id.example.test', audience: 'platform-api' });
 
@@ -99,52 +109,75 @@ describe('gateway authentication', () => {
   describe('rejected tokens', () => {
     const cases: Array<[string, () => string | undefined, Record<string, string>?]> = [
       ['no token', () => undefined],
-      ['a token signed with another secret', () => {
-        const jwt = require('jsonwebtoken');
-        return jwt.sign(claims, 'another-secret-another-secret-00', {
-          expiresIn: 300,
-          issuer: 'https://id.example.test',
-          audience: 'platform-api',
-        });
-      }],
-      ['an expired token', () =>
-        stack.token(claims, {
-          expiresIn: -120,
-          issuer: 'https://id.example.test',
-          audience: 'platform-api',
-        })],
-      ['a token with alg none', () =>
-        unsignedToken({
-          ...claims,
-          iss: 'https://id.example.test',
-          aud: 'platform-api',
-          exp: Math.floor(Date.now() / 1000) + 300,
-        })],
-      ['a token signed with HS512', () =>
-        stack.token(claims, {
-          algorithm: 'HS512',
-          issuer: 'https://id.example.test',
-          audience: 'platform-api',
-        })],
-      ['a token without exp', () =>
-        require('jsonwebtoken').sign(claims, stack.jwtSecret, {
-          issuer: 'https://id.example.test',
-          audience: 'platform-api',
-        })],
-      ['a token without sub', () =>
-        stack.token(
-          { permissions: ['orders:read'] },
-          { issuer: 'https://id.example.test', audience: 'platform-api' },
-        )],
-      ['a token with an empty sub', () =>
-        stack.token(
-          { sub: '' },
-          { issuer: 'https://id.example.test', audience: 'platform-api' },
-        )],
-      ['a token from another issuer', () =>
-        stack.token(claims, { issuer: 'https://evil.example.test', audience: 'platform-api' })],
-      ['a token for another audience', () =>
-        stack.token(claims, { issuer: 'https://id.example.test', audience: 'other-api' })],
+      [
+        'a token signed with another secret',
+        () => {
+          const jwt = require('jsonwebtoken');
+          return jwt.sign(claims, 'another-secret-another-secret-00', {
+            expiresIn: 300,
+            issuer: 'https://id.example.test',
+            audience: 'platform-api',
+          });
+        },
+      ],
+      [
+        'an expired token',
+        () =>
+          stack.token(claims, {
+            expiresIn: -120,
+            issuer: 'https://id.example.test',
+            audience: 'platform-api',
+          }),
+      ],
+      [
+        'a token with alg none',
+        () =>
+          unsignedToken({
+            ...claims,
+            iss: 'https://id.example.test',
+            aud: 'platform-api',
+            exp: Math.floor(Date.now() / 1000) + 300,
+          }),
+      ],
+      [
+        'a token signed with HS512',
+        () =>
+          stack.token(claims, {
+            algorithm: 'HS512',
+            issuer: 'https://id.example.test',
+            audience: 'platform-api',
+          }),
+      ],
+      [
+        'a token without exp',
+        () =>
+          require('jsonwebtoken').sign(claims, stack.jwtSecret, {
+            issuer: 'https://id.example.test',
+            audience: 'platform-api',
+          }),
+      ],
+      [
+        'a token without sub',
+        () =>
+          stack.token(
+            { permissions: ['orders:read'] },
+            { issuer: 'https://id.example.test', audience: 'platform-api' },
+          ),
+      ],
+      [
+        'a token with an empty sub',
+        () =>
+          stack.token({ sub: '' }, { issuer: 'https://id.example.test', audience: 'platform-api' }),
+      ],
+      [
+        'a token from another issuer',
+        () =>
+          stack.token(claims, { issuer: 'https://evil.example.test', audience: 'platform-api' }),
+      ],
+      [
+        'a token for another audience',
+        () => stack.token(claims, { issuer: 'https://id.example.test', audience: 'other-api' }),
+      ],
       ['a malformed token', () => 'not.a.jwt'],
     ];
 

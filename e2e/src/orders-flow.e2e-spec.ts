@@ -1,8 +1,9 @@
 import { eventually, Stack } from './support/stack';
+import { onTransport } from './support/transport';
 
 const BUYER = ['orders:create', 'orders:read', 'inventory:read'];
 
-describe('orders and inventory flow', () => {
+describe(onTransport('orders and inventory flow'), () => {
   const stack = new Stack();
   const alice = () => stack.token({ sub: 'alice', permissions: BUYER });
   const bob = () => stack.token({ sub: 'bob', permissions: BUYER });
@@ -36,7 +37,12 @@ describe('orders and inventory flow', () => {
       const result = await stack.request('GET', '/inventory/MN-003', { token: alice() });
 
       expect(result.status).toBe(200);
-      expect(result.body).toEqual({ sku: 'MN-003', name: '27-inch monitor', available: 10, reserved: 0 });
+      expect(result.body).toEqual({
+        sku: 'MN-003',
+        name: '27-inch monitor',
+        available: 10,
+        reserved: 0,
+      });
     });
 
     it('returns 404 for an unknown sku', async () => {
@@ -90,7 +96,12 @@ describe('orders and inventory flow', () => {
     it('confirms and reserves as the caller', async () => {
       const created = await stack.request('POST', '/orders', {
         token: alice(),
-        body: { items: [{ sku: 'MS-002', quantity: 3 }, { sku: 'CB-004', quantity: 1 }] },
+        body: {
+          items: [
+            { sku: 'MS-002', quantity: 3 },
+            { sku: 'CB-004', quantity: 1 },
+          ],
+        },
       });
 
       const order = await settled(created.body.id, alice());
@@ -105,8 +116,18 @@ describe('orders and inventory flow', () => {
       expect(reservations.body).toHaveLength(2);
       expect(reservations.body).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ orderId: created.body.id, sku: 'MS-002', quantity: 3, reservedBy: 'alice' }),
-          expect.objectContaining({ orderId: created.body.id, sku: 'CB-004', quantity: 1, reservedBy: 'alice' }),
+          expect.objectContaining({
+            orderId: created.body.id,
+            sku: 'MS-002',
+            quantity: 3,
+            reservedBy: 'alice',
+          }),
+          expect.objectContaining({
+            orderId: created.body.id,
+            sku: 'CB-004',
+            quantity: 1,
+            reservedBy: 'alice',
+          }),
         ]),
       );
     });
@@ -128,7 +149,12 @@ describe('orders and inventory flow', () => {
     it('rejects an order short of stock', async () => {
       const created = await stack.request('POST', '/orders', {
         token: alice(),
-        body: { items: [{ sku: 'CB-004', quantity: 1 }, { sku: 'LS-005', quantity: 1 }] },
+        body: {
+          items: [
+            { sku: 'CB-004', quantity: 1 },
+            { sku: 'LS-005', quantity: 1 },
+          ],
+        },
       });
 
       const order = await settled(created.body.id, alice());
@@ -262,7 +288,9 @@ describe('orders and inventory flow', () => {
 
       expect(result.status).toBe(200);
       expect(result.body.length).toBeGreaterThan(0);
-      expect(result.body.every((order: { createdBy: string }) => order.createdBy === 'bob')).toBe(true);
+      expect(result.body.every((order: { createdBy: string }) => order.createdBy === 'bob')).toBe(
+        true,
+      );
     });
 
     it('hides another user order as 404', async () => {
@@ -282,7 +310,10 @@ describe('orders and inventory flow', () => {
         token: alice(),
         body: { items: [{ sku: 'KB-001', quantity: 1 }] },
       });
-      const auditor = stack.token({ sub: 'auditor', permissions: ['orders:read', 'orders:read:all'] });
+      const auditor = stack.token({
+        sub: 'auditor',
+        permissions: ['orders:read', 'orders:read:all'],
+      });
 
       const result = await stack.request('GET', `/orders/${created.body.id}`, { token: auditor });
 
@@ -336,9 +367,13 @@ describe('orders and inventory flow', () => {
       await settled(created.body.id, alice());
       const reader = stack.token({ sub: 'mallory', permissions: ['inventory:read'] });
 
-      const byOrder = await stack.request('GET', `/inventory/reservations?orderId=${created.body.id}`, {
-        token: reader,
-      });
+      const byOrder = await stack.request(
+        'GET',
+        `/inventory/reservations?orderId=${created.body.id}`,
+        {
+          token: reader,
+        },
+      );
       const all = await stack.request('GET', '/inventory/reservations', { token: reader });
 
       expect(byOrder.status).toBe(200);
@@ -352,13 +387,22 @@ describe('orders and inventory flow', () => {
         body: { items: [{ sku: 'KB-001', quantity: 1 }] },
       });
       await settled(created.body.id, alice());
-      const clerk = stack.token({ sub: 'clerk', permissions: ['inventory:read', 'inventory:read:all'] });
-
-      const result = await stack.request('GET', `/inventory/reservations?orderId=${created.body.id}`, {
-        token: clerk,
+      const clerk = stack.token({
+        sub: 'clerk',
+        permissions: ['inventory:read', 'inventory:read:all'],
       });
 
-      expect(result.body).toEqual([expect.objectContaining({ reservedBy: 'alice', sku: 'KB-001' })]);
+      const result = await stack.request(
+        'GET',
+        `/inventory/reservations?orderId=${created.body.id}`,
+        {
+          token: clerk,
+        },
+      );
+
+      expect(result.body).toEqual([
+        expect.objectContaining({ reservedBy: 'alice', sku: 'KB-001' }),
+      ]);
     });
 
     it('returns 400 for an invalid orderId', async () => {
@@ -398,7 +442,9 @@ describe('orders and inventory flow', () => {
           { token },
         );
         expect(order.status).toBe('confirmed');
-        expect(reservations.body.map((row: { reservedBy: string }) => row.reservedBy)).toEqual([user]);
+        expect(reservations.body.map((row: { reservedBy: string }) => row.reservedBy)).toEqual([
+          user,
+        ]);
       }
     });
   });
@@ -412,13 +458,26 @@ describe('orders and inventory flow', () => {
       });
       await settled(result.body.id, alice());
 
-      const orderLines = () => stack.orders.auditLines().filter((line) => line.resourceId === result.body.id);
-      const inventoryLines = stack.inventory.auditLines().filter((line) => line.resourceId === result.body.id);
+      const orderLines = () =>
+        stack.orders.auditLines().filter((line) => line.resourceId === result.body.id);
+      const inventoryLines = stack.inventory
+        .auditLines()
+        .filter((line) => line.resourceId === result.body.id);
       await eventually(async () => (orderLines().length === 2 ? true : undefined));
 
       expect(orderLines()).toEqual([
-        expect.objectContaining({ action: 'order.create', userId: 'alice', requestId: 'audit-trail-1', outcome: 'success' }),
-        expect.objectContaining({ action: 'order.status', userId: 'alice', requestId: 'audit-trail-1', outcome: 'success' }),
+        expect.objectContaining({
+          action: 'order.create',
+          userId: 'alice',
+          requestId: 'audit-trail-1',
+          outcome: 'success',
+        }),
+        expect.objectContaining({
+          action: 'order.status',
+          userId: 'alice',
+          requestId: 'audit-trail-1',
+          outcome: 'success',
+        }),
       ]);
       expect(inventoryLines).toEqual([
         expect.objectContaining({

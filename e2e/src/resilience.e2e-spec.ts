@@ -3,30 +3,36 @@ import { createServer, Server, Socket } from 'node:net';
 import { ContextEnvelopeCodec, UserContext } from '@platform/user-context';
 
 import { AppProcess, freePort } from './support/processes';
-import { RawTcpPeer } from './support/raw-tcp';
 import { eventually, Stack } from './support/stack';
+import {
+  deleteRmqQueues,
+  onTransport,
+  openRawPeer,
+  RawPeer,
+  subscribeSilently,
+  transportEnv,
+} from './support/transport';
 
 const BUYER = ['orders:create', 'orders:read', 'inventory:read'];
-const ENVELOPE_FIELD = 'x-user-context';
 
-describe('services behind the gateway', () => {
+describe(onTransport('services behind the gateway'), () => {
   const stack = new Stack();
   const alice = () => stack.token({ sub: 'alice', permissions: BUYER });
 
   beforeAll(() => stack.start());
   afterAll(() => stack.stop());
 
-  describe('forged messages sent straight to a service', () => {
-    let orders: RawTcpPeer;
+  describe(`forged messages sent straight to a service over ${stack.transport}`, () => {
+    let orders: RawPeer;
     let codec: ContextEnvelopeCodec;
     const mallory: UserContext = { userId: 'mallory', roles: [], permissions: BUYER };
 
     beforeAll(async () => {
-      orders = await RawTcpPeer.open(Number(stack.env.ORDERS_PORT));
+      orders = await openRawPeer(stack.transport, 'orders', stack.env);
       codec = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: stack.contextSecret }] });
     });
 
-    afterAll(() => orders.close());
+    afterAll(() => orders?.close());
 
     const ordersOf = async (userId: string) => {
       const token = stack.token({ sub: userId, permissions: BUYER });
@@ -34,7 +40,9 @@ describe('services behind the gateway', () => {
     };
 
     it('rejects a message without an envelope', async () => {
-      const answer = await orders.request('orders.create', { items: [{ sku: 'KB-001', quantity: 1 }] });
+      const answer = await orders.request('orders.create', {
+        items: [{ sku: 'KB-001', quantity: 1 }],
+      });
 
       expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
       expect(await ordersOf('mallory')).toEqual([]);
@@ -44,7 +52,8 @@ describe('services behind the gateway', () => {
       const answer = await orders.request(
         'orders.create',
         { items: [{ sku: 'KB-001', quantity: 1 }], userId: 'mallory' },
-        { user: mallory, [ENVELOPE_FIELD]: { userId: 'mallory' } },
+        { userId: 'mallory' },
+        { user: mallory },
       );
 
       expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
@@ -56,12 +65,17 @@ describe('services behind the gateway', () => {
       const [version, keyId, payload, signature] = envelope.split('.');
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
       claims.permissions = BUYER;
-      const forged = [version, keyId, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
+      const forged = [
+        version,
+        keyId,
+        Buffer.from(JSON.stringify(claims)).toString('base64url'),
+        signature,
+      ].join('.');
 
       const answer = await orders.request(
         'orders.create',
         { items: [{ sku: 'KB-001', quantity: 1 }] },
-        { [ENVELOPE_FIELD]: forged },
+        forged,
       );
 
       expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
@@ -74,7 +88,7 @@ describe('services behind the gateway', () => {
       const answer = await orders.request(
         'orders.create',
         { items: [{ sku: 'KB-001', quantity: 1 }] },
-        { [ENVELOPE_FIELD]: other.sign(mallory, 'forged-2') },
+        other.sign(mallory, 'forged-2'),
       );
 
       expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
@@ -87,7 +101,7 @@ describe('services behind the gateway', () => {
       const answer = await orders.request(
         'orders.create',
         { items: [{ sku: 'KB-001', quantity: 1 }] },
-        { [ENVELOPE_FIELD]: stale },
+        stale,
       );
 
       expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
@@ -95,12 +109,15 @@ describe('services behind the gateway', () => {
     });
 
     it('rejects a valid envelope lacking permission', async () => {
-      const reader = codec.sign({ userId: 'mallory', roles: [], permissions: ['orders:read'] }, 'r-1');
+      const reader = codec.sign(
+        { userId: 'mallory', roles: [], permissions: ['orders:read'] },
+        'r-1',
+      );
 
       const answer = await orders.request(
         'orders.create',
         { items: [{ sku: 'KB-001', quantity: 1 }] },
-        { [ENVELOPE_FIELD]: reader },
+        reader,
       );
 
       expect(answer.err).toEqual({
@@ -115,10 +132,12 @@ describe('services behind the gateway', () => {
       const answer = await orders.request(
         'orders.create',
         { items: [{ sku: 'KB-001', quantity: -5 }] },
-        { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-2') },
+        codec.sign(mallory, 'r-2'),
       );
 
-      expect(answer.err).toEqual(expect.objectContaining({ statusCode: 400, error: 'Bad Request' }));
+      expect(answer.err).toEqual(
+        expect.objectContaining({ statusCode: 400, error: 'Bad Request' }),
+      );
       expect(await ordersOf('mallory')).toEqual([]);
     });
 
@@ -126,7 +145,7 @@ describe('services behind the gateway', () => {
       const answer = await orders.request(
         'orders.create',
         { items: [{ sku: 'KB-001', quantity: 1 }] },
-        { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-3') },
+        codec.sign(mallory, 'r-3'),
       );
 
       expect(answer.err).toBeUndefined();
@@ -137,77 +156,108 @@ describe('services behind the gateway', () => {
     });
 
     it('drops an event without an envelope', async () => {
-      const inventory = await RawTcpPeer.open(Number(stack.env.INVENTORY_PORT));
+      const inventory = await openRawPeer(stack.transport, 'inventory', stack.env);
       const orderId = '11111111-1111-4111-8111-111111111111';
       try {
-        inventory.emit('order.created', { orderId, items: [{ sku: 'KB-001', quantity: 1 }] });
-        await stack.inventory.waitForLine(/Rejected message "order.created": envelope missing/);
+        await inventory.emit('order.created', { orderId, items: [{ sku: 'KB-001', quantity: 1 }] });
+        await stack.inventory.waitForLine(/Rejected message ".*order.created": envelope missing/);
       } finally {
-        inventory.close();
+        await inventory.close();
       }
 
-      const reservations = await stack.request('GET', `/inventory/reservations?orderId=${orderId}`, {
-        token: alice(),
-      });
+      const reservations = await stack.request(
+        'GET',
+        `/inventory/reservations?orderId=${orderId}`,
+        {
+          token: alice(),
+        },
+      );
       expect(reservations.body).toEqual([]);
     });
 
     it('logs an event with an invalid payload', async () => {
-      const inventory = await RawTcpPeer.open(Number(stack.env.INVENTORY_PORT));
+      const inventory = await openRawPeer(stack.transport, 'inventory', stack.env);
       try {
-        inventory.emit(
+        // A payload that every transport carries, gRPC's typed messages
+        // included, and that the service's DTO still rejects.
+        await inventory.emit(
           'order.created',
-          { orderId: '22222222-2222-4222-8222-222222222222', items: [[{ sku: 'KB-001', quantity: 1 }]] },
-          { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-5') },
+          {
+            orderId: '22222222-2222-4222-8222-222222222222',
+            items: [{ sku: 'KB-001', quantity: 0 }],
+          },
+          codec.sign(mallory, 'r-5'),
         );
 
-        const line = await stack.inventory.waitForLine(/Event "order.created" failed: 400/);
+        const line = await stack.inventory.waitForLine(/Event ".*order.created" failed: 400/);
 
-        expect(line).toContain('each value in items must be an object');
+        expect(line).toContain('quantity must not be less than 1');
       } finally {
-        inventory.close();
+        await inventory.close();
       }
     });
 
-    it('survives hostile pattern and id values', async () => {
-      const deep = `${'['.repeat(50_000)}"x"${']'.repeat(50_000)}`;
-      const hostile = `{"pattern":${deep},"id":${deep},"data":{}}`;
-      const socket = await new Promise<Socket>((resolveSocket, reject) => {
-        const client = new Socket();
-        client.connect(Number(stack.env.ORDERS_PORT), '127.0.0.1', () => resolveSocket(client));
-        client.once('error', reject);
+    if (stack.transport === 'tcp') {
+      it('survives hostile pattern and id values', async () => {
+        const deep = `${'['.repeat(50_000)}"x"${']'.repeat(50_000)}`;
+        const hostile = `{"pattern":${deep},"id":${deep},"data":{}}`;
+        const socket = await openSocket(Number(stack.env.ORDERS_PORT));
+        socket.write(`${hostile.length}#${hostile}`);
+        await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
+        socket.destroy();
+
+        const answer = await orders.request('orders.list', {}, codec.sign(mallory, 'r-6'));
+
+        expect(answer.err).toBeUndefined();
+        expect(Array.isArray(answer.response)).toBe(true);
+        expect(
+          stack.orders.lines.some((line) => line.includes('Rejected message (object pattern)')),
+        ).toBe(true);
+        expect(stack.orders.lines.some((line) => line.includes('Maximum call stack'))).toBe(false);
       });
-      socket.write(`${hostile.length}#${hostile}`);
-      await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
-      socket.destroy();
 
-      const answer = await orders.request('orders.list', {}, { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-6') });
+      it('closes a connection that sends an oversized packet', async () => {
+        const socket = await openSocket(Number(stack.env.ORDERS_PORT));
+        const closed = new Promise<void>((resolveClose) =>
+          socket.once('close', () => resolveClose()),
+        );
+        socket.on('error', () => undefined);
 
-      expect(answer.err).toBeUndefined();
-      expect(Array.isArray(answer.response)).toBe(true);
-      expect(stack.orders.lines.some((line) => line.includes('Rejected message (object pattern)'))).toBe(true);
-      expect(stack.orders.lines.some((line) => line.includes('Maximum call stack'))).toBe(false);
-    });
+        const started = Date.now();
+        socket.write(`${2 * 1024 * 1024}#${'x'.repeat(1024 * 1024 + 16)}`);
+        await closed;
 
-    it('closes a connection that sends an oversized packet', async () => {
-      const socket = await new Promise<Socket>((resolveSocket, reject) => {
-        const client = new Socket();
-        client.connect(Number(stack.env.ORDERS_PORT), '127.0.0.1', () => resolveSocket(client));
-        client.once('error', reject);
+        // Nest's own limit is 128 Mi characters: without the 1 MiB limit the
+        // socket would stay open until the incomplete-message timeout.
+        expect(Date.now() - started).toBeLessThan(5000);
+        const answer = await orders.request('orders.list', {}, codec.sign(mallory, 'r-7'));
+        expect(answer.err).toBeUndefined();
       });
-      const closed = new Promise<void>((resolveClose) => socket.once('close', () => resolveClose()));
-      socket.on('error', () => undefined);
+    } else if (stack.transport === 'grpc') {
+      it('rejects an oversized message and keeps serving', async () => {
+        const answer = await orders.request(
+          'orders.create',
+          { items: [{ sku: 'x'.repeat(2 * 1024 * 1024), quantity: 1 }] },
+          codec.sign(mallory, 'r-6'),
+        );
 
-      const started = Date.now();
-      socket.write(`${2 * 1024 * 1024}#${'x'.repeat(1024 * 1024 + 16)}`);
-      await closed;
+        expect(answer.err).toBeDefined();
+        const after = await orders.request('orders.list', {}, codec.sign(mallory, 'r-7'));
+        expect(after.err).toBeUndefined();
+        expect(Array.isArray(after.response)).toBe(true);
+      });
+    } else {
+      it('drops an unreadable message and keeps serving', async () => {
+        await orders.publishRaw?.('orders.list', 'not json {', codec.sign(mallory, 'r-6'));
+        await orders.publishRaw?.('orders.list', 'not json either', undefined);
 
-      // Nest's own limit is 128 Mi characters: without the 1 MiB limit the
-      // socket would stay open until the incomplete-message timeout.
-      expect(Date.now() - started).toBeLessThan(5000);
-      const answer = await orders.request('orders.list', {}, { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-7') });
-      expect(answer.err).toBeUndefined();
-    });
+        const answer = await orders.request('orders.list', {}, codec.sign(mallory, 'r-7'));
+
+        expect(orders.publishRaw).toBeDefined();
+        expect(answer.err).toBeUndefined();
+        expect(Array.isArray(answer.response)).toBe(true);
+      });
+    }
 
     it('ignores a reservation result from another user', async () => {
       const created = await stack.request('POST', '/orders', {
@@ -215,14 +265,16 @@ describe('services behind the gateway', () => {
         body: { items: [{ sku: 'LS-005', quantity: 1 }] },
       });
       await eventually(async () => {
-        const lines = stack.orders.auditLines().filter((line) => line.resourceId === created.body.id);
+        const lines = stack.orders
+          .auditLines()
+          .filter((line) => line.resourceId === created.body.id);
         return lines.length === 2 ? true : undefined;
       });
 
-      orders.emit(
+      await orders.emit(
         'order.reservation-result',
         { orderId: created.body.id, status: 'confirmed' },
-        { [ENVELOPE_FIELD]: codec.sign(mallory, 'r-4') },
+        codec.sign(mallory, 'r-4'),
       );
       await stack.orders.waitForLine(/sent as another user; ignored/);
 
@@ -234,7 +286,13 @@ describe('services behind the gateway', () => {
   });
 
   describe('service outages', () => {
-    it('returns 503 fast while orders is down, then recovers with its data', async () => {
+    const brokered = ['nats', 'rmq', 'redis'].includes(stack.transport);
+    // RabbitMQ keeps a request in the queue, and Redis pub/sub drops it,
+    // without telling the sender that no service listens: only the timeout
+    // does. TCP and gRPC see the refused connection, NATS its "no responders".
+    const waitsForTimeout = ['rmq', 'redis'].includes(stack.transport);
+
+    it('returns 503 while orders is down, then recovers with its data', async () => {
       const created = await stack.request('POST', '/orders', {
         token: alice(),
         body: { items: [{ sku: 'KB-001', quantity: 1 }] },
@@ -252,12 +310,20 @@ describe('services behind the gateway', () => {
       const elapsed = Date.now() - started;
 
       expect(down.status).toBe(503);
-      expect(down.body).toEqual({
-        statusCode: 503,
-        message: 'The orders service is unreachable.',
-        error: 'Service Unavailable',
-      });
-      expect(elapsed).toBeLessThan(Number(stack.env.RPC_TIMEOUT_MS));
+      if (waitsForTimeout) {
+        expect(down.body).toEqual({
+          statusCode: 503,
+          message: `The orders service did not respond within ${stack.env.RPC_TIMEOUT_MS} ms.`,
+          error: 'Service Unavailable',
+        });
+      } else {
+        expect(down.body).toEqual({
+          statusCode: 503,
+          message: 'The orders service is unreachable.',
+          error: 'Service Unavailable',
+        });
+        expect(elapsed).toBeLessThan(Number(stack.env.RPC_TIMEOUT_MS));
+      }
 
       stack.orders = new AppProcess('orders', stack.env);
       await stack.orders.start();
@@ -296,7 +362,9 @@ describe('services behind the gateway', () => {
       );
 
       expect(after.body).toEqual(before.body);
-      expect(reservations.body).toEqual([expect.objectContaining({ reservedBy: 'alice', quantity: 2 })]);
+      expect(reservations.body).toEqual([
+        expect.objectContaining({ reservedBy: 'alice', quantity: 2 }),
+      ]);
     });
 
     it('returns 502 when gateway and service keys differ', async () => {
@@ -329,25 +397,47 @@ describe('services behind the gateway', () => {
       const sockets = new Set<Socket>();
       let gateway: AppProcess;
       let gatewayPort: number;
+      let silentBroker: { close(): Promise<void> } | undefined;
+      const silentEnv = brokered ? transportEnv(stack.transport) : {};
 
       beforeAll(async () => {
+        if (stack.transport === 'nats') {
+          // A subscriber that takes every request of the namespace and never
+          // replies, so NATS has a responder and reports no "no responders".
+          silentBroker = await subscribeSilently(
+            stack.env.NATS_URL,
+            `${silentEnv.BROKER_NAMESPACE}.>`,
+          );
+        }
         silent = createServer((socket) => sockets.add(socket));
         const silentPort = await freePort();
-        await new Promise<void>((resolveListen) => silent.listen(silentPort, '127.0.0.1', resolveListen));
+        await new Promise<void>((resolveListen) =>
+          silent.listen(silentPort, '127.0.0.1', resolveListen),
+        );
         gatewayPort = await freePort();
         gateway = new AppProcess('gateway', {
           ...stack.env,
           GATEWAY_PORT: String(gatewayPort),
           INVENTORY_PORT: String(silentPort),
           RPC_TIMEOUT_MS: '500',
+          // On a broker, a namespace that no service answers in.
+          ...silentEnv,
         });
         await gateway.start();
       });
 
       afterAll(async () => {
         await gateway.stop();
+        await silentBroker?.close();
         sockets.forEach((socket) => socket.destroy());
         await new Promise((resolveClose) => silent.close(resolveClose));
+        if (stack.transport === 'rmq') {
+          // The silent gateway's clients declared both queues.
+          await deleteRmqQueues(stack.env.RABBITMQ_URL, [
+            `${silentEnv.BROKER_NAMESPACE}.orders`,
+            `${silentEnv.BROKER_NAMESPACE}.inventory`,
+          ]);
+        }
       });
 
       it('returns 503 after RPC_TIMEOUT_MS', async () => {
@@ -369,19 +459,37 @@ describe('services behind the gateway', () => {
   });
 });
 
-describe('production start-up', () => {
+function openSocket(port: number): Promise<Socket> {
+  return new Promise<Socket>((resolveSocket, reject) => {
+    const client = new Socket();
+    client.connect(port, '127.0.0.1', () => resolveSocket(client));
+    client.once('error', reject);
+  });
+}
+
+describe(onTransport('production start-up'), () => {
   const base = { PATH: process.env.PATH, NO_COLOR: '1', NODE_ENV: 'production' };
   const strong = 'a-random-secret-that-is-long-enough-0123456789';
 
   const cases: Array<[string, 'gateway' | 'orders', NodeJS.ProcessEnv, string]> = [
-    ['gateway without JWT_SECRET', 'gateway', { USER_CONTEXT_SECRET: strong }, 'JWT_SECRET is not set'],
+    [
+      'gateway without JWT_SECRET',
+      'gateway',
+      { USER_CONTEXT_SECRET: strong },
+      'JWT_SECRET is not set',
+    ],
     [
       'gateway with the development JWT_SECRET',
       'gateway',
       { JWT_SECRET: 'development-only-jwt-secret-change-me-0000', USER_CONTEXT_SECRET: strong },
       'JWT_SECRET is the built-in development secret',
     ],
-    ['gateway without USER_CONTEXT_SECRET', 'gateway', { JWT_SECRET: strong }, 'USER_CONTEXT_SECRET is not set'],
+    [
+      'gateway without USER_CONTEXT_SECRET',
+      'gateway',
+      { JWT_SECRET: strong },
+      'USER_CONTEXT_SECRET is not set',
+    ],
     ['orders without USER_CONTEXT_SECRET', 'orders', {}, 'USER_CONTEXT_SECRET is not set'],
     [
       'gateway with one secret for both',
@@ -395,12 +503,22 @@ describe('production start-up', () => {
       { JWT_SECRET: 'abc', USER_CONTEXT_SECRET: strong },
       'HS256 needs at least 32',
     ],
-    ['orders with a blank secret', 'orders', { USER_CONTEXT_SECRET: ' '.repeat(40) }, 'contains only whitespace'],
+    [
+      'orders with a blank secret',
+      'orders',
+      { USER_CONTEXT_SECRET: ' '.repeat(40) },
+      'contains only whitespace',
+    ],
   ];
 
   it.each(cases)('refuses to start the %s', async (_name, app, env, message) => {
     const port = await freePort();
-    const process_ = new AppProcess(app, { ...base, ...env, GATEWAY_PORT: String(port), ORDERS_PORT: String(port) });
+    const process_ = new AppProcess(app, {
+      ...base,
+      ...env,
+      GATEWAY_PORT: String(port),
+      ORDERS_PORT: String(port),
+    });
 
     const code = await process_.run();
 

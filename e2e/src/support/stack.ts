@@ -71,7 +71,7 @@ export class Stack {
     rmSync(this.dataDir, { recursive: true, force: true });
     if (this.transport === 'rmq' && this.env.BROKER_NAMESPACE) {
       const namespace = this.env.BROKER_NAMESPACE;
-      await deleteRmqQueues(this.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672', [
+      await deleteRmqQueues(this.env.RABBITMQ_URL, [
         `${namespace}.orders`,
         `${namespace}.inventory`,
       ]);

@@ -17,18 +17,26 @@ import { RawTcpPeer } from './raw-tcp';
 export type ServiceName = 'orders' | 'inventory';
 
 /**
- * The transport this run of the suite uses: each Jest project of the e2e
- * suite sets `E2E_TRANSPORT` (see e2e/jest.config.ts). An unknown value
- * fails every suite rather than quietly testing TCP.
+ * Returns the transport of this run of the suite: each Jest project of the
+ * e2e suite sets the global `E2E_TRANSPORT` (see e2e/jest.config.ts). An
+ * unknown value fails every suite rather than quietly testing TCP.
  */
 export function e2eTransport(): ContextTransportName {
-  const value = process.env.E2E_TRANSPORT || 'tcp';
+  const value = String((globalThis as { E2E_TRANSPORT?: unknown }).E2E_TRANSPORT ?? 'tcp');
   if (!(CONTEXT_TRANSPORTS as readonly string[]).includes(value)) {
     throw new Error(
       `E2E_TRANSPORT must be one of ${CONTEXT_TRANSPORTS.join(', ')}, got "${value}".`,
     );
   }
   return value as ContextTransportName;
+}
+
+/**
+ * Returns a suite title tagged with this run's transport, such as
+ * `orders flow [nats]`: `.ci/run` checks that every transport ran tests.
+ */
+export function onTransport(title: string): string {
+  return `${title} [${e2eTransport()}]`;
 }
 
 /**
@@ -64,6 +72,8 @@ export interface RawPeer {
   ): Promise<RawAnswer>;
   /** Sends an event; nothing comes back. */
   emit(pattern: string, data: unknown, envelope?: unknown): Promise<void>;
+  /** Brokers only: publishes bytes as they are, without Nest's packet around them. */
+  publishRaw?(pattern: string, bytes: string, envelope?: unknown): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -162,9 +172,8 @@ class NatsPeer implements RawPeer {
     await this.connection.flush();
   }
 
-  /** Publishes bytes as they are, without Nest's packet around them. */
-  async publishRaw(pattern: string, bytes: string) {
-    this.connection.publish(this.prefix + pattern, bytes);
+  async publishRaw(pattern: string, bytes: string, envelope?: unknown) {
+    this.connection.publish(this.prefix + pattern, bytes, { headers: this.headers(envelope) });
     await this.connection.flush();
   }
 
@@ -233,9 +242,10 @@ class RmqPeer implements RawPeer {
     });
   }
 
-  /** Sends bytes as they are, without Nest's packet around them. */
-  async publishRaw(_pattern: string, bytes: string) {
-    this.channel.sendToQueue(this.queue, Buffer.from(bytes));
+  async publishRaw(_pattern: string, bytes: string, envelope?: unknown) {
+    this.channel.sendToQueue(this.queue, Buffer.from(bytes), {
+      headers: envelope === undefined ? {} : { [USER_CONTEXT_HEADER]: envelope },
+    });
   }
 
   async close() {
@@ -293,7 +303,7 @@ class RedisPeer implements RawPeer {
     );
   }
 
-  /** Publishes bytes as they are, without Nest's packet around them. */
+  /** Publishes `bytes` as they are: Redis has no headers, so `envelope` is left out. */
   async publishRaw(pattern: string, bytes: string) {
     await this.publisher.publish(this.prefix + pattern, bytes);
   }
@@ -363,10 +373,22 @@ class GrpcPeer implements RawPeer {
   }
 }
 
+/** Subscribes to `subject` on NATS and never replies: a service that hangs. */
+export async function subscribeSilently(
+  url: string | undefined,
+  subject: string,
+): Promise<{ close(): Promise<void> }> {
+  const { connect } = require('nats');
+  const connection = await connect({ servers: [url || DEFAULT_TRANSPORT_SETTINGS.natsUrl] });
+  connection.subscribe(subject);
+  await connection.flush();
+  return { close: () => connection.close() };
+}
+
 /** Deletes the RabbitMQ queues of a namespace, so test runs leave no durable queues behind. */
-export async function deleteRmqQueues(url: string, queues: string[]): Promise<void> {
+export async function deleteRmqQueues(url: string | undefined, queues: string[]): Promise<void> {
   const amqp = require('amqplib');
-  const connection = await amqp.connect(url);
+  const connection = await amqp.connect(url || DEFAULT_TRANSPORT_SETTINGS.rabbitmqUrl);
   try {
     const channel = await connection.createChannel();
     for (const queue of queues) {

@@ -14,7 +14,7 @@ import { ContextEnvelopeError } from '../envelope/context-envelope.error';
 import { MissingUserContextError } from '../transport/propagation';
 import { isRpcErrorBody } from './rpc-error';
 
-// Socket errors, nats.js's CONNECTION_REFUSED and GrpcUnavailableError's UNAVAILABLE.
+// Socket errors, nats.js's CONNECTION_REFUSED and ServiceUnreachableError's UNAVAILABLE.
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

@@ -30,6 +30,20 @@ export interface ContextClientHooks {
   attach(packet: ReadPacket, envelope: string): ReadPacket;
 }
 
+/**
+ * Raised on the calling side when the transport knows that no service is
+ * there to take a request: a gRPC channel in UNAVAILABLE state, or a NATS
+ * subject with no subscriber. `ServiceClient` maps it to 503.
+ */
+export class ServiceUnreachableError extends Error {
+  readonly code = 'UNAVAILABLE';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceUnreachableError';
+  }
+}
+
 /** The protected `ClientProxy` methods that `contextHooks` hands over. */
 interface ClientInternals {
   connect(): Promise<unknown>;

@@ -11,7 +11,7 @@ import { connectable, defaultIfEmpty, last, map, Observable, Subject, throwError
 import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
 import { isRpcErrorBody, RpcErrorBody } from '../errors/rpc-error';
 import { USER_CONTEXT_HEADER } from '../user-context.constants';
-import { signFor } from './context-client';
+import { ServiceUnreachableError, signFor } from './context-client';
 import { EnvelopeGate } from './envelope-gate';
 import { runInVerifiedScope } from './propagation';
 import { GrpcMethodRoute, GrpcServiceContract } from './transport-settings';
@@ -97,16 +97,6 @@ interface GrpcError {
 type GrpcCallback = (error: unknown, value?: unknown) => void;
 type UnaryMethod = (data: unknown, metadata: GrpcMetadata) => Observable<unknown>;
 
-/** Raised on the calling side when a gRPC service cannot be reached. */
-export class GrpcUnavailableError extends Error {
-  readonly code = 'UNAVAILABLE';
-
-  constructor(details: string) {
-    super(`gRPC service unavailable: ${details}`);
-    this.name = 'GrpcUnavailableError';
-  }
-}
-
 function loadGrpc(): { Metadata: new () => GrpcMetadata } {
   // Loaded here, not at the top of the file, so that apps on other
   // transports need not install `@grpc/grpc-js`.
@@ -150,7 +140,7 @@ export function toGrpcError(error: unknown): GrpcError {
 /**
  * Turns a gRPC error back into the error body the service raised, so the
  * gateway maps it like any other transport's. UNAVAILABLE becomes
- * `GrpcUnavailableError`, which `ServiceClient` maps to 503.
+ * `ServiceUnreachableError`, which `ServiceClient` maps to 503.
  */
 export function fromGrpcError(error: unknown): unknown {
   if (
@@ -162,7 +152,7 @@ export function fromGrpcError(error: unknown): unknown {
   }
   const { code, details = '', metadata } = error as GrpcError;
   if (code === GrpcStatus.UNAVAILABLE) {
-    return new GrpcUnavailableError(details);
+    return new ServiceUnreachableError(`gRPC status UNAVAILABLE: ${details}`);
   }
   const [encoded] = metadata?.get(GRPC_ERROR_BODY_KEY) ?? [];
   if (typeof encoded === 'string') {
@@ -249,7 +239,7 @@ export class ContextGrpcServer extends ServerGrpc {
       const [envelope] = call.metadata.get(USER_CONTEXT_HEADER);
       const { verified, rejection } = this.gate.check(
         typeof envelope === 'string' ? envelope : undefined,
-        methodHandler.name,
+        this.patternByRpc.get(methodHandler.name) ?? methodHandler.name,
       );
       if (rejection) {
         return reply(rejection);

@@ -6,7 +6,9 @@ import {
   NatsRecord,
   ReadPacket,
   ServerNats,
+  WritePacket,
 } from '@nestjs/microservices';
+import { EmptyResponseException } from '@nestjs/microservices/errors/empty-response.exception';
 import { Observable } from 'rxjs';
 
 import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
@@ -16,6 +18,7 @@ import {
   contextHooks,
   emitWithContext,
   sendWithContext,
+  ServiceUnreachableError,
 } from './context-client';
 import { EnvelopeGate, isEchoable } from './envelope-gate';
 import { runInVerifiedScope } from './propagation';
@@ -59,6 +62,9 @@ export class ContextNatsClient extends ClientNats {
       headers.set(USER_CONTEXT_HEADER, envelope);
       return { ...packet, data: new NatsRecord(packet.data, headers) } as ReadPacket;
     });
+    const publish = this.hooks.publish;
+    this.hooks.publish = (packet, callback) =>
+      publish(packet, (response) => callback(withNoResponders(response, packet)));
   }
 
   override send<TResult = unknown, TInput = unknown>(
@@ -78,6 +84,23 @@ export class ContextNatsClient extends ClientNats {
   protected override normalizePattern(pattern: unknown): string {
     return this.subjectPrefix + super.normalizePattern(pattern as string);
   }
+}
+
+/**
+ * Turns NATS's "no responders" status, which Nest reports as an empty
+ * response, into `ServiceUnreachableError`: the server tells at once that no
+ * subscriber listens on the subject, so the caller need not wait for its
+ * timeout. Nest's own replies are never empty.
+ */
+function withNoResponders(response: WritePacket, packet: ReadPacket): WritePacket {
+  if (!(response.err instanceof EmptyResponseException)) {
+    return response;
+  }
+  const subject = JSON.stringify(packet.pattern);
+  return {
+    ...response,
+    err: new ServiceUnreachableError(`No service listens on NATS subject ${subject}.`),
+  };
 }
 
 export type ContextNatsServerOptions = NatsClientOptions & {

@@ -1,0 +1,3 @@
+import { e2eConfig } from './jest.config';
+
+export default e2eConfig('nats');
