@@ -3,6 +3,9 @@ import { pathsToModuleNameMapper } from 'ts-jest';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { compilerOptions } = require('../tsconfig.base.json');
 
+/** Transports on which replicas of a service split its messages. */
+const SCALE_OUT_TRANSPORTS = ['nats', 'rmq'];
+
 /**
  * Builds the Jest config of the end-to-end suite on one transport. Suites start the built apps
  * (dist/apps/*) as real processes on free loopback ports, so build them
@@ -17,6 +20,8 @@ export function e2eConfig(transport: string) {
     rootDir: '.',
     moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/../' }),
     testMatch: ['<rootDir>/src/**/*.e2e-spec.ts'],
+    // Replicas share work only through a broker's queue group or shared queue.
+    testPathIgnorePatterns: SCALE_OUT_TRANSPORTS.includes(transport) ? [] : ['scale-out'],
     testTimeout: 60_000,
     // Read by e2eTransport() in src/support/transport.ts.
     globals: { E2E_TRANSPORT: transport },

@@ -36,9 +36,11 @@ export class InventoryService implements OnApplicationBootstrap {
   private readonly logger = new Logger(InventoryService.name);
   // The SQLite driver shares one connection, so two TypeORM transactions in
   // flight at once would interleave. Reservations therefore run one at a
-  // time in this process.
-  // TODO: with several replicas on PostgreSQL, rely on row locks instead.
+  // time in this process. Replicas of the service share a PostgreSQL
+  // database, where `rowLock` keeps them from reserving the same stock twice.
   private reservationQueue: Promise<unknown> = Promise.resolve();
+  /** Locks each stock row read for a reservation until its transaction ends; SQLite has no row locks. */
+  private readonly rowLock?: { mode: 'pessimistic_write' };
   /**
    * SQL of the stock lookup, generated once with the driver's own
    * placeholders. Building it per request through TypeORM's query builder
@@ -63,6 +65,8 @@ export class InventoryService implements OnApplicationBootstrap {
       .addSelect('stock.reserved', 'reserved')
       .where('stock.sku = :sku', { sku: '' })
       .getQueryAndParameters();
+    this.rowLock =
+      dataSource.options.type === 'postgres' ? { mode: 'pessimistic_write' } : undefined;
   }
 
   /** Writes the demo catalog into an empty database; a database with stock is left alone. */
@@ -70,7 +74,14 @@ export class InventoryService implements OnApplicationBootstrap {
     if ((await this.stock.count()) > 0) {
       return;
     }
-    await this.stock.save(DEMO_CATALOG.map((item) => this.stock.create({ ...item, reserved: 0 })));
+    // Ignores rows that already exist: a replica starting at the same time
+    // on a shared database may have seeded them first.
+    await this.stock
+      .createQueryBuilder()
+      .insert()
+      .values(DEMO_CATALOG.map((item) => ({ ...item, reserved: 0 })))
+      .orIgnore()
+      .execute();
     this.logger.log(`Seeded ${DEMO_CATALOG.length} demo catalog items.`);
   }
 
@@ -149,7 +160,7 @@ export class InventoryService implements OnApplicationBootstrap {
     const lines = mergeLines(event.items);
     const items = new Map<string, StockEntity>();
     for (const [sku, quantity] of lines) {
-      const item = await manager.findOneBy(StockEntity, { sku });
+      const item = await manager.findOne(StockEntity, { where: { sku }, lock: this.rowLock });
       if (!item) {
         return { status: 'rejected', reason: `SKU ${sku} was not found.` };
       }
@@ -188,10 +199,13 @@ export class InventoryService implements OnApplicationBootstrap {
   }
 }
 
-/** Adds up the quantities of lines that name the same SKU. */
+/**
+ * Adds up the quantities of lines that name the same SKU, in SKU order, so
+ * that concurrent reservations lock rows in the same order and cannot deadlock.
+ */
 function mergeLines(items: OrderItem[]): Map<string, number> {
   const lines = new Map<string, number>();
-  for (const { sku, quantity } of items) {
+  for (const { sku, quantity } of [...items].sort((a, b) => (a.sku < b.sku ? -1 : 1))) {
     lines.set(sku, (lines.get(sku) ?? 0) + quantity);
   }
   return lines;

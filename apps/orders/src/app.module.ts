@@ -21,13 +21,13 @@ export class AppModule {
           envelope: config.envelope,
         }),
         TypeOrmModule.forRoot({
-          type: 'better-sqlite3',
-          database: config.databaseFile,
-          // Write-ahead logging: readers no longer wait for writers, and a
-          // commit appends to the log instead of rewriting the journal.
-          enableWAL: true,
+          ...config.database,
+          // SQLite's write-ahead logging: readers no longer wait for writers,
+          // and a commit appends to the log instead of rewriting the journal.
+          ...(config.database.type === 'better-sqlite3' ? { enableWAL: true } : {}),
           entities: [OrderEntity],
-          // TODO: replace schema sync with migrations before PostgreSQL support.
+          // TODO: replace schema sync with migrations. Replicas that start at
+          // once on a fresh PostgreSQL database race to create the tables.
           synchronize: true,
         }),
         TypeOrmModule.forFeature([OrderEntity]),
