@@ -276,7 +276,10 @@ describe(onTransport('services behind the gateway'), () => {
         { orderId: created.body.id, status: 'confirmed' },
         codec.sign(mallory, 'r-4'),
       );
-      await stack.orders.waitForLine(/sent as another user; ignored/);
+      const line = await stack.orders.waitForLine(/sent as another user; ignored/);
+
+      // The warning carries the request id of the message that caused it.
+      expect(line).toContain('[request r-4]');
 
       const order = await stack.request('GET', `/orders/${created.body.id}`, {
         token: stack.token({ sub: 'frank', permissions: BUYER }),
@@ -377,7 +380,7 @@ describe(onTransport('services behind the gateway'), () => {
       await gateway.start();
       try {
         const response = await fetch(`http://127.0.0.1:${port}/orders`, {
-          headers: { authorization: `Bearer ${alice()}` },
+          headers: { authorization: `Bearer ${alice()}`, 'x-request-id': 'key-mismatch-1' },
         });
 
         expect(response.status).toBe(502);
@@ -386,11 +389,48 @@ describe(onTransport('services behind the gateway'), () => {
           message: "The orders service rejected the gateway's request.",
           error: 'Bad Gateway',
         });
-        await gateway.waitForLine(/orders rejected the user context/);
+        const line = await gateway.waitForLine(/orders rejected the user context/);
+        expect(line).toContain('[request key-mismatch-1]');
+        // The service cannot trust the envelope, so it logs no request id from it.
+        const rejection = await stack.orders.waitForLine(
+          /Rejected message .*orders.list.*signature/,
+        );
+        expect(rejection).not.toContain('key-mismatch-1');
       } finally {
         await gateway.stop();
       }
     });
+
+    if (brokered) {
+      it('returns 503 fast when the broker is unreachable', async () => {
+        const port = await freePort();
+        const closed = await freePort();
+        const gateway = new AppProcess('gateway', {
+          ...stack.env,
+          GATEWAY_PORT: String(port),
+          NATS_URL: `nats://127.0.0.1:${closed}`,
+          RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:${closed}`,
+          REDIS_URL: `redis://127.0.0.1:${closed}`,
+        });
+        await gateway.start();
+        try {
+          const started = Date.now();
+          const response = await fetch(`http://127.0.0.1:${port}/orders`, {
+            headers: { authorization: `Bearer ${alice()}` },
+          });
+
+          expect(response.status).toBe(503);
+          expect(await response.json()).toEqual({
+            statusCode: 503,
+            message: 'The orders service is unreachable.',
+            error: 'Service Unavailable',
+          });
+          expect(Date.now() - started).toBeLessThan(Number(stack.env.RPC_TIMEOUT_MS));
+        } finally {
+          await gateway.stop();
+        }
+      });
+    }
 
     describe('with a service that never answers', () => {
       let silent: Server;

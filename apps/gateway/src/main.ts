@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 
 import { createValidationPipes } from '@platform/contracts';
+import { ContextLogger } from '@platform/user-context';
 
 import { AppModule } from './app.module';
 import { loadGatewayConfig } from './gateway.config';
@@ -17,6 +18,8 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, requestTimeout: REQUEST_TIMEOUT_MS }),
+    // Adds the request id to every line logged while a request is handled.
+    { logger: new ContextLogger() },
   );
   app.useGlobalPipes(...createValidationPipes());
   app.enableShutdownHooks();

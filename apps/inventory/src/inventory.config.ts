@@ -12,9 +12,9 @@ import {
 export interface InventoryConfig {
   /** Transport and broker, shared by the service and its client. */
   transport: TransportSettings;
-  /** Where the service listens on TCP or gRPC. */
+  /** Address the service listens on with TCP or gRPC. */
   address: { host: string; port: number };
-  /** Where orders listens on TCP or gRPC. */
+  /** Address of orders on TCP or gRPC. */
   orders: { host: string; port: number };
   envelope: ContextEnvelopeCodecOptions;
   database: DatabaseConfig;

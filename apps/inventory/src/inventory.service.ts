@@ -201,7 +201,8 @@ export class InventoryService implements OnApplicationBootstrap {
 
 /**
  * Adds up the quantities of lines that name the same SKU, in SKU order, so
- * that concurrent reservations lock rows in the same order and cannot deadlock.
+ * that concurrent reservations lock rows in the same order: two orders that
+ * share SKUs then wait for each other instead of deadlocking.
  */
 function mergeLines(items: OrderItem[]): Map<string, number> {
   const lines = new Map<string, number>();

@@ -12,9 +12,9 @@ import {
 export interface OrdersConfig {
   /** Transport and broker, shared by the service and its client. */
   transport: TransportSettings;
-  /** Where the service listens on TCP or gRPC. */
+  /** Address the service listens on with TCP or gRPC. */
   address: { host: string; port: number };
-  /** Where inventory listens on TCP or gRPC. */
+  /** Address of inventory on TCP or gRPC. */
   inventory: { host: string; port: number };
   envelope: ContextEnvelopeCodecOptions;
   database: DatabaseConfig;

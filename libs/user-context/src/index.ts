@@ -13,6 +13,7 @@ export * from './lib/errors/service-client';
 export * from './lib/guards/authentication.guard';
 export * from './lib/guards/jwt-verifier';
 export * from './lib/guards/permission.guard';
+export * from './lib/logging/context-logger';
 export * from './lib/transport/context-client';
 export * from './lib/transport/context-grpc';
 export * from './lib/transport/context-nats';

@@ -192,7 +192,9 @@ describe('ContextEnvelopeCodec', () => {
     });
 
     it('rejects a replaced signature', () => {
-      const forged = createHmac('sha256', OTHER_SECRET).update('v1.k1.' + payload).digest();
+      const forged = createHmac('sha256', OTHER_SECRET)
+        .update('v1.k1.' + payload)
+        .digest();
 
       expect(reasonOf(codec, replacePart(envelope, 3, forged.toString('base64url')))).toBe(
         'bad-signature',

@@ -156,7 +156,10 @@ export class ContextEnvelopeCodec {
     }
     const key = KEY_ID_PATTERN.test(keyId) ? this.keys.get(keyId) : undefined;
     if (!key) {
-      throw new ContextEnvelopeError('unknown-key', 'User context envelope names an unknown key id.');
+      throw new ContextEnvelopeError(
+        'unknown-key',
+        'User context envelope names an unknown key id.',
+      );
     }
     this.checkSignature(key, `${version}.${keyId}.${payload}`, payload, signature);
 
@@ -184,7 +187,12 @@ export class ContextEnvelopeCodec {
    * unused bits. Only the canonical spelling, with those bits zero (16 of the
    * 64 characters), is accepted, so an envelope has exactly one valid form.
    */
-  private checkSignature(key: Buffer, signingInput: string, payload: string, signature: string): void {
+  private checkSignature(
+    key: Buffer,
+    signingInput: string,
+    payload: string,
+    signature: string,
+  ): void {
     const canonical =
       signature.length === SIGNATURE_LENGTH && CANONICAL_LAST_CHARACTERS.includes(signature[42]);
     const received = Buffer.from(signature, 'base64url');
@@ -200,7 +208,10 @@ export class ContextEnvelopeCodec {
     // A valid signature already proves that the signer wrote the text, so
     // the encoding is checked only here, to name the failure.
     if (!BASE64URL_PATTERN.test(payload) || !BASE64URL_PATTERN.test(signature)) {
-      throw new ContextEnvelopeError('malformed', 'User context envelope is not base64url encoded.');
+      throw new ContextEnvelopeError(
+        'malformed',
+        'User context envelope is not base64url encoded.',
+      );
     }
     throw new ContextEnvelopeError('bad-signature', 'User context envelope signature is invalid.');
   }

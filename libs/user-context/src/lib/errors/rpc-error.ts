@@ -19,7 +19,11 @@ export function toRpcErrorBody(exception: unknown): RpcErrorBody {
     return fromHttpException(exception);
   }
   if (exception instanceof ContextEnvelopeError) {
-    return { statusCode: HttpStatus.UNAUTHORIZED, message: exception.message, error: 'Unauthorized' };
+    return {
+      statusCode: HttpStatus.UNAUTHORIZED,
+      message: exception.message,
+      error: 'Unauthorized',
+    };
   }
   if (exception instanceof RpcException) {
     const error = exception.getError();
@@ -64,7 +68,9 @@ function fromHttpException(exception: HttpException): RpcErrorBody {
   return {
     statusCode,
     message:
-      typeof message === 'string' || Array.isArray(message) ? (message as string | string[]) : exception.message,
+      typeof message === 'string' || Array.isArray(message)
+        ? (message as string | string[])
+        : exception.message,
     ...(typeof body.error === 'string' ? { error: body.error } : {}),
   };
 }

@@ -25,6 +25,9 @@ const UNREACHABLE_CODES = new Set([
   'UNAVAILABLE',
 ]);
 
+/** Messages of a connection that closed: Nest's TCP client, and ioredis. */
+const CLOSED_MESSAGES = new Set(['Connection closed', 'Connection is closed.']);
+
 /**
  * Calls a microservice from an HTTP handler and turns every failure into the
  * `HttpException` the client should see:
@@ -104,12 +107,19 @@ function isUnreachable(error: unknown): boolean {
   // Checks the shape, not `instanceof Error`, because Node creates socket
   // errors in its own realm. Inside a vm sandbox such as Jest's test
   // environment, that realm's Error differs from this module's global Error.
+  if (typeof error === 'string') {
+    // ClientRedis and ClientRMQ reject with this string while they reconnect.
+    return error.startsWith('Error: Connection lost');
+  }
   if (typeof error !== 'object' || error === null) {
     return false;
   }
-  const { code, message } = error as { code?: unknown; message?: unknown };
+  const { code, message, err } = error as { code?: unknown; message?: unknown; err?: unknown };
   return (
-    (typeof code === 'string' && UNREACHABLE_CODES.has(code)) || message === 'Connection closed'
+    (typeof code === 'string' && UNREACHABLE_CODES.has(code)) ||
+    (typeof message === 'string' && CLOSED_MESSAGES.has(message)) ||
+    // ClientRMQ reports a failed connection as `{ err, url }`.
+    (err !== undefined && err !== error && isUnreachable(err))
   );
 }
 

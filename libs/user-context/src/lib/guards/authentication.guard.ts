@@ -62,7 +62,9 @@ export class AuthenticationGuard implements CanActivate {
   protected extractToken(request: HttpRequestLike): string {
     const header = request.headers.authorization;
     if (header === undefined) {
-      throw new UnauthorizedException('Missing bearer token: send "Authorization: Bearer <token>".');
+      throw new UnauthorizedException(
+        'Missing bearer token: send "Authorization: Bearer <token>".',
+      );
     }
     // Node keeps only the first of repeated Authorization headers, and a proxy
     // in front may keep the last, so two of them are rejected outright.

@@ -151,9 +151,7 @@ export function fromGrpcError(error: unknown): unknown {
     return error;
   }
   const { code, details = '', metadata } = error as GrpcError;
-  if (code === GrpcStatus.UNAVAILABLE) {
-    return new ServiceUnreachableError(`gRPC status UNAVAILABLE: ${details}`);
-  }
+  // A body first: a service that raised its own 503 keeps its message.
   const [encoded] = metadata?.get(GRPC_ERROR_BODY_KEY) ?? [];
   if (typeof encoded === 'string') {
     try {
@@ -164,6 +162,9 @@ export function fromGrpcError(error: unknown): unknown {
     } catch {
       // Not ours: fall back to the status code below.
     }
+  }
+  if (code === GrpcStatus.UNAVAILABLE) {
+    return new ServiceUnreachableError(`gRPC status UNAVAILABLE: ${details}`);
   }
   const statusCode = HTTP_BY_STATUS[code] ?? HttpStatus.BAD_GATEWAY;
   return { statusCode, message: details || `gRPC status ${code}` } satisfies RpcErrorBody;

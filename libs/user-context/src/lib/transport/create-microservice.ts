@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { CustomTransportStrategy } from '@nestjs/microservices';
 
 import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
+import { ContextLogger } from '../logging/context-logger';
 import { ContextGrpcServer } from './context-grpc';
 import { ContextNatsServer } from './context-nats';
 import { ContextRedisServer } from './context-redis';
@@ -12,6 +13,8 @@ import {
   DEFAULT_TRANSPORT_SETTINGS,
   GrpcServiceContract,
   namespacePrefix,
+  NATS_RECONNECT,
+  REDIS_RECONNECT,
   redisOptionsFromUrl,
   TransportSettings,
 } from './transport-settings';
@@ -45,7 +48,8 @@ const DEFAULT_MAX_BUFFER_SIZE = 1024 * 1024;
 /**
  * Creates a Nest microservice whose transport verifies the user-context
  * envelope of every message before any guard, pipe or handler runs. The
- * root module must import `UserContextModule` with `role: 'service'`.
+ * root module must import `UserContextModule` with `role: 'service'`. Logs
+ * through `ContextLogger` unless `logger` says otherwise.
  *
  * @example
  * const app = await createUserContextMicroservice(AppModule, { host: '127.0.0.1', port: 3001 });
@@ -68,7 +72,11 @@ export async function createUserContextMicroservice(
     resolveCodec,
   );
 
-  const app = await NestFactory.createMicroservice(module, { ...appOptions, strategy });
+  const app = await NestFactory.createMicroservice(module, {
+    logger: new ContextLogger(),
+    ...appOptions,
+    strategy,
+  });
   codec = app.get(ContextEnvelopeCodec);
   return app;
 }
@@ -122,6 +130,7 @@ function createServerStrategy(
     case 'nats':
       return new ContextNatsServer(
         {
+          ...NATS_RECONNECT,
           servers: [settings.natsUrl],
           queue: requireName(options.serviceName, 'nats'),
           subjectPrefix: prefix,
@@ -139,7 +148,7 @@ function createServerStrategy(
       );
     case 'redis':
       return new ContextRedisServer(
-        { ...redisOptionsFromUrl(settings.redisUrl), channelPrefix: prefix },
+        { ...REDIS_RECONNECT, ...redisOptionsFromUrl(settings.redisUrl), channelPrefix: prefix },
         resolveCodec,
       );
     case 'grpc':

@@ -12,6 +12,8 @@ import {
   DEFAULT_TRANSPORT_SETTINGS,
   GrpcServiceContract,
   namespacePrefix,
+  NATS_RECONNECT,
+  REDIS_RECONNECT,
   redisOptionsFromUrl,
   TransportSettings,
 } from './transport-settings';
@@ -80,7 +82,7 @@ function clientOptions(
     case 'tcp':
       return { host: target.host, port: target.port };
     case 'nats':
-      return { servers: [settings.natsUrl], subjectPrefix: prefix };
+      return { ...NATS_RECONNECT, servers: [settings.natsUrl], subjectPrefix: prefix };
     case 'rmq':
       if (!target.service) {
         throw new Error(`TRANSPORT=rmq needs the service name of client ${String(target.name)}.`);
@@ -91,7 +93,11 @@ function clientOptions(
         queueOptions: RMQ_QUEUE_OPTIONS,
       };
     case 'redis':
-      return { ...redisOptionsFromUrl(settings.redisUrl), channelPrefix: prefix };
+      return {
+        ...REDIS_RECONNECT,
+        ...redisOptionsFromUrl(settings.redisUrl),
+        channelPrefix: prefix,
+      };
     case 'grpc':
       if (!target.grpc) {
         throw new Error(

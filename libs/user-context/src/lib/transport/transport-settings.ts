@@ -56,6 +56,15 @@ export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
   namespace: '',
 };
 
+/**
+ * Reconnection settings for clients and servers: keep trying while the
+ * broker is away, instead of giving up (nats.js after 10 tries, Nest's Redis
+ * transport at once when `retryAttempts` is unset). Requests made meanwhile
+ * fail or time out, and the gateway answers 503.
+ */
+export const NATS_RECONNECT = { maxReconnectAttempts: -1, reconnectTimeWait: 1000 };
+export const REDIS_RECONNECT = { retryAttempts: Number.MAX_SAFE_INTEGER, retryDelay: 1000 };
+
 /** Prefix added to subjects, channels and queue names for `namespace`. */
 export function namespacePrefix(settings: Pick<TransportSettings, 'namespace'>): string {
   return settings.namespace ? `${settings.namespace}.` : '';
@@ -72,7 +81,9 @@ export function redisOptionsFromUrl(url: string): {
   if (parsed.protocol !== 'redis:') {
     throw new Error(`REDIS_URL must start with redis://, got "${parsed.protocol}//".`);
   }
-  const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : undefined;
+  const path = parsed.pathname.slice(1);
+  // Decimal digits only: Number() alone would also take '-1', '0x10' and '1e1'.
+  const db = path ? (/^[0-9]{1,5}$/.test(path) ? Number(path) : Number.NaN) : undefined;
   if (db !== undefined && !Number.isInteger(db)) {
     throw new Error('REDIS_URL must end with a database number, such as redis://127.0.0.1:6379/0.');
   }
