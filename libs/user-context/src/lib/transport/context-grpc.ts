@@ -227,6 +227,8 @@ export class ContextGrpcServer extends ServerGrpc {
     return (handler && this.adapt(handler, this.contract.methods[pattern])) as MessageHandler;
   }
 
+  // TODO: streaming methods get no envelope check here. Their handlers run
+  // with no verified user, so the global AuthenticationGuard rejects them.
   override createUnaryServiceMethod(
     methodHandler: MessageHandler,
   ): (call: GrpcCall, callback: GrpcCallback) => Promise<void> {

@@ -15,6 +15,7 @@ import {
   namespacePrefix,
   NATS_RECONNECT,
   REDIS_RECONNECT,
+  RMQ_SOCKET_OPTIONS,
   redisOptionsFromUrl,
   TransportSettings,
 } from './transport-settings';
@@ -143,6 +144,7 @@ function createServerStrategy(
           urls: [settings.rabbitmqUrl],
           queue: `${prefix}${requireName(options.serviceName, 'rmq')}`,
           queueOptions: RMQ_QUEUE_OPTIONS,
+          socketOptions: RMQ_SOCKET_OPTIONS,
         },
         resolveCodec,
       );

@@ -14,6 +14,7 @@ import {
   namespacePrefix,
   NATS_RECONNECT,
   REDIS_RECONNECT,
+  RMQ_SOCKET_OPTIONS,
   redisOptionsFromUrl,
   TransportSettings,
 } from './transport-settings';
@@ -91,6 +92,7 @@ function clientOptions(
         urls: [settings.rabbitmqUrl],
         queue: `${prefix}${target.service}`,
         queueOptions: RMQ_QUEUE_OPTIONS,
+        socketOptions: RMQ_SOCKET_OPTIONS,
       };
     case 'redis':
       return {
