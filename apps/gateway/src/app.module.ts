@@ -22,6 +22,7 @@ export class AppModule {
           role: 'gateway',
           serviceName: 'gateway',
           jwt: config.jwt,
+          claimsMapper: config.claimsMapper,
           envelope: config.envelope,
         }),
         registerServiceClients(config),

@@ -1,5 +1,7 @@
 import {
   addressFromEnv,
+  ClaimsMapper,
+  claimsMapperFromEnv,
   ContextEnvelopeCodecOptions,
   envelopeOptionsFromEnv,
   intFromEnv,
@@ -12,6 +14,8 @@ import {
 export interface GatewayConfig {
   http: { host: string; port: number };
   jwt: JwtVerificationOptions;
+  /** Maps token claims to the user context (`CLAIMS_PRESET`). */
+  claimsMapper: ClaimsMapper;
   envelope: ContextEnvelopeCodecOptions;
   /** Transport and broker the services are reached on. */
   transport: TransportSettings;
@@ -38,6 +42,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   return {
     http: addressFromEnv('GATEWAY', 3000, env),
     jwt,
+    claimsMapper: claimsMapperFromEnv(env),
     envelope,
     transport: transportFromEnv(env),
     orders: addressFromEnv('ORDERS', 3001, env),

@@ -1,10 +1,31 @@
 import { ClaimsMapper } from './claims/claims-mapper';
 import { ContextEnvelopeCodecOptions } from './envelope/context-envelope.codec';
 
-/** Settings for verifying bearer tokens at the gateway. */
+/**
+ * Settings for verifying bearer tokens at the gateway. Set exactly one of
+ * `secret`, `publicKey`, `jwksUri` and `oidcIssuer`.
+ */
 export interface JwtVerificationOptions {
   /** HS256 shared secret. Tokens signed with any other algorithm are rejected. */
-  secret: string;
+  secret?: string;
+  /**
+   * PEM public key (RSA, P-256 or Ed25519). Only the algorithms of its type
+   * are accepted: RS256 and PS256, ES256, or EdDSA.
+   */
+  publicKey?: string;
+  /** URL of an identity provider's JSON Web Key Set; keys are chosen by `kid`. */
+  jwksUri?: string;
+  /**
+   * Issuer whose OpenID Connect discovery document names the key set. Also
+   * the required `iss` claim, unless `issuer` says otherwise.
+   */
+  oidcIssuer?: string;
+  /** JWKS: seconds fetched keys are used before they are fetched again. Default 600. */
+  keyCacheSeconds?: number;
+  /** JWKS: minimum seconds between fetches, on an unknown `kid` or after a failure. Default 30. */
+  keyRefreshCooldownSeconds?: number;
+  /** JWKS: milliseconds a fetch of the keys or the discovery document may take. Default 5000. */
+  keyFetchTimeoutMs?: number;
   /** Required `iss` claim, when set. */
   issuer?: string;
   /** Required `aud` claim, when set. */

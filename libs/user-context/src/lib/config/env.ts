@@ -2,6 +2,12 @@ import { Logger } from '@nestjs/common';
 
 import { ContextEnvelopeCodecOptions } from '../envelope/context-envelope.codec';
 import {
+  ClaimsMapper,
+  claimsMapperFor,
+  ClaimsPreset,
+  CLAIMS_PRESETS,
+} from '../claims/claims-mapper';
+import {
   CONTEXT_TRANSPORTS,
   ContextTransportName,
   DEFAULT_TRANSPORT_SETTINGS,
@@ -79,13 +85,38 @@ export function intFromEnv(
 export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-change-me-0000';
 export const DEVELOPMENT_USER_CONTEXT_SECRET = 'development-only-user-context-secret-change-me';
 
-/** Reads the gateway's token settings: `JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE`, `JWT_CLOCK_TOLERANCE`. */
+/**
+ * Reads the gateway's token settings: the key (`JWT_SECRET`, `JWT_PUBLIC_KEY`,
+ * `JWKS_URI` or `OIDC_ISSUER`, one of them), `JWT_ISSUER`, `JWT_AUDIENCE`,
+ * `JWT_CLOCK_TOLERANCE` and, for a key set, `JWKS_CACHE_SECONDS`,
+ * `JWKS_COOLDOWN_SECONDS` and `JWKS_TIMEOUT_MS`.
+ */
 export function jwtOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): JwtVerificationOptions {
-  return {
-    secret: secretFromEnv('JWT_SECRET', DEVELOPMENT_JWT_SECRET, env),
+  const common = {
     issuer: env.JWT_ISSUER || undefined,
     audience: env.JWT_AUDIENCE || undefined,
     clockToleranceSeconds: intFromEnv('JWT_CLOCK_TOLERANCE', 30, { min: 0, max: 300 }, env),
+  };
+  const keys = ['JWT_PUBLIC_KEY', 'JWKS_URI', 'OIDC_ISSUER'].filter((name) => env[name]);
+  if (keys.length > 1 || (keys.length === 1 && env.JWT_SECRET)) {
+    throw new Error(
+      `Set only one of JWT_SECRET, JWT_PUBLIC_KEY, JWKS_URI and OIDC_ISSUER; got ${[...(env.JWT_SECRET ? ['JWT_SECRET'] : []), ...keys].join(', ')}.`,
+    );
+  }
+  if (keys.length === 0) {
+    return { ...common, secret: secretFromEnv('JWT_SECRET', DEVELOPMENT_JWT_SECRET, env) };
+  }
+  if (env.JWT_PUBLIC_KEY) {
+    // A PEM in one line of an .env file has its line breaks written as \n.
+    return { ...common, publicKey: env.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') };
+  }
+  return {
+    ...common,
+    jwksUri: env.JWKS_URI || undefined,
+    oidcIssuer: env.OIDC_ISSUER || undefined,
+    keyCacheSeconds: intFromEnv('JWKS_CACHE_SECONDS', 600, { min: 1, max: 86_400 }, env),
+    keyRefreshCooldownSeconds: intFromEnv('JWKS_COOLDOWN_SECONDS', 30, { min: 0, max: 3600 }, env),
+    keyFetchTimeoutMs: intFromEnv('JWKS_TIMEOUT_MS', 5000, { min: 100, max: 60_000 }, env),
   };
 }
 
@@ -144,4 +175,21 @@ export function transportFromEnv(env: NodeJS.ProcessEnv = process.env): Transpor
     redisUrl: env.REDIS_URL || DEFAULT_TRANSPORT_SETTINGS.redisUrl,
     namespace,
   };
+}
+
+/**
+ * Reads the claim mapping: `CLAIMS_PRESET` (default, keycloak, auth0 or
+ * azure), `CLAIMS_CLIENT_ID` for Keycloak and `CLAIMS_NAMESPACE` for Auth0.
+ */
+export function claimsMapperFromEnv(env: NodeJS.ProcessEnv = process.env): ClaimsMapper {
+  const preset = (env.CLAIMS_PRESET || 'default').toLowerCase();
+  if (!(CLAIMS_PRESETS as readonly string[]).includes(preset)) {
+    throw new Error(
+      `CLAIMS_PRESET must be one of ${CLAIMS_PRESETS.join(', ')}, got "${env.CLAIMS_PRESET}".`,
+    );
+  }
+  return claimsMapperFor(preset as ClaimsPreset, {
+    clientId: env.CLAIMS_CLIENT_ID || undefined,
+    namespace: env.CLAIMS_NAMESPACE || undefined,
+  });
 }

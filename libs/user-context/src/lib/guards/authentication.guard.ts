@@ -18,8 +18,13 @@ interface HttpRequestLike {
   /** Header names and values as received: Express has them here, Fastify under `raw`. */
   rawHeaders?: string[];
   raw?: { rawHeaders?: string[] };
+  query?: unknown;
   user?: unknown;
 }
+
+/** Where RFC 6750 lets clients put a bearer token besides the header; the gateway accepts none of them. */
+const OTHER_CREDENTIAL_NAME = 'access_token';
+const OTHER_CREDENTIAL_COOKIE = /(?:^|;)\s*access_token=/;
 
 /**
  * Authenticates every request before other guards run.
@@ -37,7 +42,7 @@ export class AuthenticationGuard implements CanActivate {
     @Optional() @Inject(JwtVerifier) private readonly jwtVerifier?: JwtVerifier,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() === 'rpc') {
       return this.requireScopedUser();
     }
@@ -71,6 +76,11 @@ export class AuthenticationGuard implements CanActivate {
     if (Array.isArray(header) || countAuthorizationHeaders(request) > 1) {
       throw new UnauthorizedException('Send exactly one Authorization header.');
     }
+    if (hasOtherCredential(request)) {
+      throw new UnauthorizedException(
+        'Send exactly one credential: the Authorization header, without an access_token parameter or cookie.',
+      );
+    }
     const match = BEARER_PATTERN.exec(header);
     if (!match) {
       throw new UnauthorizedException('Authorization header must have the form "Bearer <token>".');
@@ -78,7 +88,7 @@ export class AuthenticationGuard implements CanActivate {
     return match[1];
   }
 
-  private authenticateHttp(request: HttpRequestLike): boolean {
+  private authenticateHttp(request: HttpRequestLike): boolean | Promise<boolean> {
     if (!this.jwtVerifier) {
       throw new UnauthorizedException('This application does not accept bearer tokens.');
     }
@@ -88,10 +98,18 @@ export class AuthenticationGuard implements CanActivate {
       // rejected rather than served with no identity attached.
       throw new Error('No request scope for this HTTP request: is UserContextModule imported?');
     }
-    const user = this.jwtVerifier.verify(this.extractToken(request));
-    scope.user = user;
-    request.user = user;
-    return true;
+    const verified = this.jwtVerifier.verify(this.extractToken(request));
+    // A token served from the cache is checked without a promise.
+    if (!(verified instanceof Promise)) {
+      scope.user = verified;
+      request.user = verified;
+      return true;
+    }
+    return verified.then((user) => {
+      scope.user = user;
+      request.user = user;
+      return true;
+    });
   }
 
   private requireScopedUser(): boolean {
@@ -100,6 +118,21 @@ export class AuthenticationGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/**
+ * Tells whether the request also carries a token as an `access_token` query
+ * parameter or cookie. Two credentials could name two users, and a proxy in
+ * front may pick the other one, so such a request is rejected.
+ */
+function hasOtherCredential(request: HttpRequestLike): boolean {
+  const query = request.query;
+  if (typeof query === 'object' && query !== null && OTHER_CREDENTIAL_NAME in query) {
+    return true;
+  }
+  const cookie = request.headers.cookie;
+  const cookies = Array.isArray(cookie) ? cookie.join(';') : (cookie ?? '');
+  return OTHER_CREDENTIAL_COOKIE.test(cookies);
 }
 
 function countAuthorizationHeaders(request: HttpRequestLike): number {

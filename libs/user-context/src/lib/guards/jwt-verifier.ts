@@ -1,10 +1,18 @@
-import { UnauthorizedException } from '@nestjs/common';
+import { ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { createSecretKey } from 'node:crypto';
+import * as jose from 'jose';
+import { createSecretKey, KeyObject } from 'node:crypto';
 
 import { ClaimsMapper, InvalidClaimsError, JwtClaims } from '../claims/claims-mapper';
 import { UserContext } from '../user-context.interface';
 import { JwtVerificationOptions } from '../user-context.options';
+import {
+  algorithmsForKey,
+  ASYMMETRIC_ALGORITHMS,
+  IdentityProviderUnavailableError,
+  publicKeyFromPem,
+  RemoteKeySet,
+} from './identity-provider-keys';
 
 const MIN_SECRET_BYTES = 32;
 
@@ -14,13 +22,33 @@ const JWT_FAILURES: Record<string, string> = {
   NotBeforeError: 'Token is not valid yet.',
 };
 
+/** How a token's signature is checked: which key, which algorithms. */
+interface PublicKeyVerification {
+  key: KeyObject | jose.JWTVerifyGetKey;
+  algorithms: string[];
+  /** Longest time a verified token is served from the cache, for keys that can be revoked. */
+  maxCacheMs: number;
+}
+
 /**
- * Verifies HS256 bearer tokens and maps their claims to a `UserContext`.
+ * Verifies bearer tokens and maps their claims to a `UserContext`, with one
+ * of three kinds of key:
+ *
+ * - `secret`: HS256 with a shared secret, through `@nestjs/jwt`;
+ * - `publicKey`: a PEM public key, with the algorithms its type allows
+ *   (RSA: RS256 and PS256; P-256: ES256; Ed25519: EdDSA);
+ * - `jwksUri` or `oidcIssuer`: an identity provider's JWKS, keys chosen by
+ *   `kid`, any of RS256, PS256, ES256 and EdDSA.
+ *
  * Every failure is an `UnauthorizedException` whose message never contains
- * the token.
+ * the token, except an identity provider that cannot be reached while no
+ * known key fits the token: that is a `ServiceUnavailableException` (503).
  */
 export class JwtVerifier {
-  private readonly jwt: JwtService;
+  private readonly jwt?: JwtService;
+  private readonly publicKey?: PublicKeyVerification;
+  private readonly issuer?: string;
+  private readonly audience?: string;
   private readonly maxTokenLength: number;
   private readonly toleranceSeconds: number;
   private readonly cacheSize: number;
@@ -37,27 +65,44 @@ export class JwtVerifier {
     if (!Number.isInteger(this.cacheSize) || this.cacheSize < 0) {
       throw new Error(`cacheSize must be an integer of 0 or more, got ${this.cacheSize}.`);
     }
-    // RFC 7518, section 3.2: an HS256 key must be at least as long as the
-    // hash output, 256 bits.
-    const secretBytes = Buffer.byteLength(options.secret);
-    if (secretBytes < MIN_SECRET_BYTES) {
+    const kinds = [options.secret, options.publicKey, options.jwksUri, options.oidcIssuer];
+    if (kinds.filter((kind) => kind !== undefined).length !== 1) {
       throw new Error(
-        `The JWT secret is ${secretBytes} bytes long; HS256 needs at least ${MIN_SECRET_BYTES}. Set JWT_SECRET to a longer random value.`,
+        'Give the token verifier exactly one key: secret (JWT_SECRET), publicKey (JWT_PUBLIC_KEY), jwksUri (JWKS_URI) or oidcIssuer (OIDC_ISSUER).',
       );
     }
-    // A KeyObject instead of a string secret: given a string, jsonwebtoken 9
-    // first tries to parse it as a PEM public key on every call. On the
-    // 2-core benchmark machine that meant 2,500 verifications/s against 122,000.
-    const secret = createSecretKey(Buffer.from(options.secret));
-    this.jwt = new JwtService({
-      secret: secret as unknown as Buffer,
-      verifyOptions: {
-        algorithms: ['HS256'],
-        issuer: options.issuer,
-        audience: options.audience,
-        clockTolerance: this.toleranceSeconds,
-      },
-    });
+    // An OpenID Connect issuer signs tokens with its own name in `iss`.
+    this.issuer = options.issuer ?? options.oidcIssuer;
+    this.audience = options.audience;
+
+    if (options.secret !== undefined) {
+      this.jwt = createHs256Service(
+        options.secret,
+        this.issuer,
+        this.audience,
+        this.toleranceSeconds,
+      );
+    } else if (options.publicKey !== undefined) {
+      const key = publicKeyFromPem(options.publicKey);
+      this.publicKey = { key, algorithms: algorithmsForKey(key), maxCacheMs: Infinity };
+    } else {
+      const keySet = new RemoteKeySet(
+        {
+          jwksUri: options.jwksUri,
+          oidcIssuer: options.oidcIssuer,
+          cacheSeconds: options.keyCacheSeconds,
+          cooldownSeconds: options.keyRefreshCooldownSeconds,
+          timeoutMs: options.keyFetchTimeoutMs,
+        },
+        jose,
+      );
+      this.publicKey = {
+        key: keySet.getKey,
+        algorithms: ASYMMETRIC_ALGORITHMS,
+        // A key the provider withdraws stops working within this time.
+        maxCacheMs: (options.keyCacheSeconds ?? 600) * 1000,
+      };
+    }
   }
 
   /**
@@ -65,7 +110,7 @@ export class JwtVerifier {
    * is served from the cache until its `exp` (plus the clock tolerance) has
    * passed, because nothing else about its validity can change.
    */
-  verify(token: string): UserContext {
+  verify(token: string): UserContext | Promise<UserContext> {
     if (token.length > this.maxTokenLength) {
       throw new UnauthorizedException(`Token is longer than ${this.maxTokenLength} characters.`);
     }
@@ -78,16 +123,17 @@ export class JwtVerifier {
       this.cache.delete(token);
     }
 
-    const claims = this.verifySignatureAndClaims(token);
-    const user = this.toUser(claims);
-    this.remember(token, user, claims);
-    return user;
+    if (this.publicKey) {
+      return this.verifyWithPublicKey(token, this.publicKey);
+    }
+    const claims = this.verifyHs256(token, this.jwt as JwtService);
+    return this.accept(token, claims, Infinity);
   }
 
-  private verifySignatureAndClaims(token: string): JwtClaims {
+  private verifyHs256(token: string, jwt: JwtService): JwtClaims {
     let claims: JwtClaims;
     try {
-      claims = this.jwt.verify<JwtClaims>(token);
+      claims = jwt.verify<JwtClaims>(token);
     } catch (error) {
       throw new UnauthorizedException(describeJwtFailure(error));
     }
@@ -95,6 +141,36 @@ export class JwtVerifier {
       throw new UnauthorizedException('Token has no expiry: the "exp" claim is required.');
     }
     return claims;
+  }
+
+  private async verifyWithPublicKey(
+    token: string,
+    { key, algorithms, maxCacheMs }: PublicKeyVerification,
+  ): Promise<UserContext> {
+    let claims: JwtClaims;
+    try {
+      const options: jose.JWTVerifyOptions = {
+        algorithms,
+        issuer: this.issuer,
+        audience: this.audience,
+        clockTolerance: this.toleranceSeconds,
+        requiredClaims: ['exp'],
+      };
+      const { payload } =
+        key instanceof KeyObject
+          ? await jose.jwtVerify(token, key, options)
+          : await jose.jwtVerify(token, key, options);
+      claims = payload as JwtClaims;
+    } catch (error) {
+      throw describeJoseFailure(error);
+    }
+    return this.accept(token, claims, maxCacheMs);
+  }
+
+  private accept(token: string, claims: JwtClaims, maxCacheMs: number): UserContext {
+    const user = this.toUser(claims);
+    this.remember(token, user, claims, maxCacheMs);
+    return user;
   }
 
   private toUser(claims: JwtClaims): UserContext {
@@ -114,9 +190,7 @@ export class JwtVerifier {
     return Object.freeze(user);
   }
 
-  private remember(token: string, user: UserContext, claims: JwtClaims): void {
-    // TODO: once keys can rotate, drop cached tokens of a retired key; today
-    // the single secret is fixed for the life of the process.
+  private remember(token: string, user: UserContext, claims: JwtClaims, maxCacheMs: number): void {
     if (this.cacheSize === 0) {
       return;
     }
@@ -128,7 +202,7 @@ export class JwtVerifier {
     const tolerance = this.toleranceSeconds;
     this.cache.set(token, {
       user,
-      expiresAt: ((claims.exp as number) + tolerance) * 1000,
+      expiresAt: Math.min(((claims.exp as number) + tolerance) * 1000, Date.now() + maxCacheMs),
       notBefore: typeof claims.nbf === 'number' ? (claims.nbf - tolerance) * 1000 : -Infinity,
     });
   }
@@ -161,4 +235,70 @@ function describeJwtFailure(error: unknown): string {
   }
   const rewritten = REWRITTEN_MESSAGES.find(([pattern]) => pattern.test(error.message));
   return rewritten ? rewritten[1] : `Invalid token: ${error.message}.`;
+}
+
+/** Builds the HS256 verifier, rejecting secrets shorter than the hash output. */
+function createHs256Service(
+  secret: string,
+  issuer: string | undefined,
+  audience: string | undefined,
+  clockTolerance: number,
+): JwtService {
+  // RFC 7518, section 3.2: an HS256 key must be at least as long as the
+  // hash output, 256 bits.
+  const secretBytes = Buffer.byteLength(secret);
+  if (secretBytes < MIN_SECRET_BYTES) {
+    throw new Error(
+      `The JWT secret is ${secretBytes} bytes long; HS256 needs at least ${MIN_SECRET_BYTES}. Set JWT_SECRET to a longer random value.`,
+    );
+  }
+  // A KeyObject instead of a string secret: given a string, jsonwebtoken 9
+  // first tries to parse it as a PEM public key on every call. On the
+  // 2-core benchmark machine that meant 2,500 verifications/s against 122,000.
+  const key = createSecretKey(Buffer.from(secret));
+  return new JwtService({
+    secret: key as unknown as Buffer,
+    verifyOptions: { algorithms: ['HS256'], issuer, audience, clockTolerance },
+  });
+}
+
+/** Messages for `jose`'s claim failures, by claim name. */
+const CLAIM_FAILURES: Record<string, string> = {
+  nbf: 'Token is not valid yet.',
+  iss: 'Invalid token: issuer is not accepted.',
+  aud: 'Invalid token: audience is not accepted.',
+  exp: 'Token has no expiry: the "exp" claim is required.',
+};
+
+/** Turns a `jose` failure into the exception the client gets; never echoes the token. */
+function describeJoseFailure(error: unknown): Error {
+  if (error instanceof IdentityProviderUnavailableError) {
+    return new ServiceUnavailableException(
+      'The identity provider cannot be reached to check this token. Try again shortly.',
+    );
+  }
+  if (error instanceof jose.errors.JWTExpired) {
+    return new UnauthorizedException('Token has expired.');
+  }
+  if (error instanceof jose.errors.JWTClaimValidationFailed) {
+    return new UnauthorizedException(
+      CLAIM_FAILURES[error.claim] ?? `Invalid token: claim "${error.claim}" is invalid.`,
+    );
+  }
+  if (
+    error instanceof jose.errors.JOSEAlgNotAllowed ||
+    error instanceof jose.errors.JOSENotSupported
+  ) {
+    return new UnauthorizedException('Invalid token: its algorithm is not accepted.');
+  }
+  if (error instanceof jose.errors.JWKSNoMatchingKey) {
+    return new UnauthorizedException('Invalid token: no key of the identity provider matches it.');
+  }
+  if (error instanceof jose.errors.JWSSignatureVerificationFailed) {
+    return new UnauthorizedException('Invalid token: invalid signature.');
+  }
+  if (error instanceof jose.errors.JWSInvalid || error instanceof jose.errors.JWTInvalid) {
+    return new UnauthorizedException('Invalid token: not a well-formed JWT.');
+  }
+  return new UnauthorizedException('Invalid token.');
 }
