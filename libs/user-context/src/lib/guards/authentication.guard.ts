@@ -22,7 +22,7 @@ interface HttpRequestLike {
   user?: unknown;
 }
 
-/** Where RFC 6750 lets clients put a bearer token besides the header; the gateway accepts none of them. */
+/** Names under which RFC 6750 lets clients send a token outside the header; the gateway accepts none. */
 const OTHER_CREDENTIAL_NAME = 'access_token';
 const OTHER_CREDENTIAL_COOKIE = /(?:^|;)\s*access_token=/;
 

@@ -7,7 +7,7 @@ export const ASYMMETRIC_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 
 /**
  * Raised when the identity provider's keys cannot be fetched and no key
- * fetched before matches the token. The gateway answers 503, not 401: the
+ * fetched before matches the token. The gateway returns 503, not 401: the
  * token may be fine, and the client should try again rather than log in.
  */
 export class IdentityProviderUnavailableError extends Error {
@@ -199,7 +199,7 @@ export class RemoteKeySet {
       throw new Error(`GET ${url} failed: ${reason}.`);
     }
     if (!response.ok) {
-      throw new Error(`GET ${url} answered ${response.status}.`);
+      throw new Error(`GET ${url} failed with status ${response.status}.`);
     }
     return response.json();
   }

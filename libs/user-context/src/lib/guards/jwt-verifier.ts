@@ -22,11 +22,11 @@ const JWT_FAILURES: Record<string, string> = {
   NotBeforeError: 'Token is not valid yet.',
 };
 
-/** How a token's signature is checked: which key, which algorithms. */
+/** Key and algorithms that check a token's signature. */
 interface PublicKeyVerification {
   key: KeyObject | jose.JWTVerifyGetKey;
   algorithms: string[];
-  /** Longest time a verified token is served from the cache, for keys that can be revoked. */
+  /** Maximum time a verified token is served from the cache, for keys that can be revoked. */
   maxCacheMs: number;
 }
 
