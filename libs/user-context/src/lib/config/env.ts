@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 
-import { ContextEnvelopeCodecOptions } from '../envelope/context-envelope.codec';
+import { ContextEnvelopeCodecOptions, EnvelopeKey } from '../envelope/context-envelope.codec';
 import {
   ClaimsMapper,
   claimsMapperFor,
@@ -121,12 +121,22 @@ export function jwtOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): JwtVeri
 }
 
 /**
- * Reads the envelope settings: `USER_CONTEXT_SECRET`, `USER_CONTEXT_KEY_ID`
- * (default `k1`) and `USER_CONTEXT_TTL_SECONDS` (default 60).
+ * Reads the envelope settings: a key ring from `USER_CONTEXT_KEYS`, or one
+ * key from `USER_CONTEXT_SECRET` and `USER_CONTEXT_KEY_ID` (default `k1`),
+ * and `USER_CONTEXT_TTL_SECONDS` (default 60).
  */
 export function envelopeOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): ContextEnvelopeCodecOptions {
+  const ttlSeconds = intFromEnv('USER_CONTEXT_TTL_SECONDS', 60, { min: 1, max: 3600 }, env);
+  if (env.USER_CONTEXT_KEYS) {
+    if (env.USER_CONTEXT_SECRET || env.USER_CONTEXT_KEY_ID) {
+      throw new Error(
+        'Set either USER_CONTEXT_KEYS or USER_CONTEXT_SECRET (with USER_CONTEXT_KEY_ID), not both.',
+      );
+    }
+    return { keys: keyRingFromEnv(env.USER_CONTEXT_KEYS, env), ttlSeconds };
+  }
   return {
     keys: [
       {
@@ -134,8 +144,30 @@ export function envelopeOptionsFromEnv(
         secret: secretFromEnv('USER_CONTEXT_SECRET', DEVELOPMENT_USER_CONTEXT_SECRET, env),
       },
     ],
-    ttlSeconds: intFromEnv('USER_CONTEXT_TTL_SECONDS', 60, { min: 1, max: 3600 }, env),
+    ttlSeconds,
   };
+}
+
+/**
+ * Parses `USER_CONTEXT_KEYS`: comma-separated `<id>=<secret>` entries, the
+ * signing key first. Secrets may contain `=` but not `,` or spaces; use hex
+ * or base64url.
+ */
+function keyRingFromEnv(value: string, env: NodeJS.ProcessEnv): EnvelopeKey[] {
+  return value.split(',').map((entry, index) => {
+    const separator = entry.indexOf('=');
+    const id = entry.slice(0, separator).trim();
+    const secret = entry.slice(separator + 1).trim();
+    if (separator <= 0 || secret === '') {
+      throw new Error(
+        `USER_CONTEXT_KEYS entry ${index + 1} must have the form <id>=<secret>, such as k2=<64 hex characters>.`,
+      );
+    }
+    if (env.NODE_ENV === 'production' && secret === DEVELOPMENT_USER_CONTEXT_SECRET) {
+      throw new Error(`USER_CONTEXT_KEYS key "${id}" is the built-in development secret.`);
+    }
+    return { id, secret };
+  });
 }
 
 /** Reads `<PREFIX>_HOST` (default 127.0.0.1) and `<PREFIX>_PORT`. */
