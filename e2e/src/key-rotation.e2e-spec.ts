@@ -71,7 +71,11 @@ describe(onTransport('rotating the context key'), () => {
     const retired = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: oldSecret }] });
     const orders = await openRawPeer(stack.transport, 'orders', stack.env);
     try {
-      const answer = await orders.request('orders.list', {}, retired.sign(mallory, 'retired-1'));
+      const answer = await orders.request(
+        'orders.list',
+        {},
+        retired.sign(mallory, 'retired-1', Date.now(), 'orders'),
+      );
 
       expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
     } finally {
@@ -83,7 +87,11 @@ describe(onTransport('rotating the context key'), () => {
     const current = new ContextEnvelopeCodec({ keys: [{ id: 'k2', secret: newSecret }] });
     const orders = await openRawPeer(stack.transport, 'orders', stack.env);
     try {
-      const answer = await orders.request('orders.list', {}, current.sign(mallory, 'current-1'));
+      const answer = await orders.request(
+        'orders.list',
+        {},
+        current.sign(mallory, 'current-1', Date.now(), 'orders'),
+      );
 
       expect(answer.err).toBeUndefined();
       expect(answer.response).toEqual([]);

@@ -61,7 +61,12 @@ describe(onTransport('services behind the gateway'), () => {
     });
 
     it('rejects an envelope with escalated permissions', async () => {
-      const envelope = codec.sign({ userId: 'mallory', roles: [], permissions: [] }, 'forged-1');
+      const envelope = codec.sign(
+        { userId: 'mallory', roles: [], permissions: [] },
+        'forged-1',
+        Date.now(),
+        'orders',
+      );
       const [version, keyId, payload, signature] = envelope.split('.');
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
       claims.permissions = BUYER;
@@ -96,7 +101,7 @@ describe(onTransport('services behind the gateway'), () => {
     });
 
     it('rejects an expired envelope', async () => {
-      const stale = codec.sign(mallory, 'forged-3', Date.now() - 10 * 60_000);
+      const stale = codec.sign(mallory, 'forged-3', Date.now() - 10 * 60_000, 'orders');
 
       const answer = await orders.request(
         'orders.create',
@@ -108,10 +113,25 @@ describe(onTransport('services behind the gateway'), () => {
       expect(await ordersOf('mallory')).toEqual([]);
     });
 
+    it('rejects an envelope for another service', async () => {
+      const forInventory = codec.sign(mallory, 'aud-1', Date.now(), 'inventory');
+
+      const answer = await orders.request(
+        'orders.create',
+        { items: [{ sku: 'KB-001', quantity: 1 }] },
+        forInventory,
+      );
+
+      expect(answer.err).toEqual(expect.objectContaining({ statusCode: 401 }));
+      expect(await ordersOf('mallory')).toEqual([]);
+    });
+
     it('rejects a valid envelope lacking permission', async () => {
       const reader = codec.sign(
         { userId: 'mallory', roles: [], permissions: ['orders:read'] },
         'r-1',
+        Date.now(),
+        'orders',
       );
 
       const answer = await orders.request(
@@ -132,7 +152,7 @@ describe(onTransport('services behind the gateway'), () => {
       const answer = await orders.request(
         'orders.create',
         { items: [{ sku: 'KB-001', quantity: -5 }] },
-        codec.sign(mallory, 'r-2'),
+        codec.sign(mallory, 'r-2', Date.now(), 'orders'),
       );
 
       expect(answer.err).toEqual(
@@ -145,7 +165,7 @@ describe(onTransport('services behind the gateway'), () => {
       const answer = await orders.request(
         'orders.create',
         { items: [{ sku: 'KB-001', quantity: 1 }] },
-        codec.sign(mallory, 'r-3'),
+        codec.sign(mallory, 'r-3', Date.now(), 'orders'),
       );
 
       expect(answer.err).toBeUndefined();
@@ -186,7 +206,7 @@ describe(onTransport('services behind the gateway'), () => {
             orderId: '22222222-2222-4222-8222-222222222222',
             items: [{ sku: 'KB-001', quantity: 0 }],
           },
-          codec.sign(mallory, 'r-5'),
+          codec.sign(mallory, 'r-5', Date.now(), 'inventory'),
         );
 
         const line = await stack.inventory.waitForLine(/Event ".*order.created" failed: 400/);
@@ -206,7 +226,11 @@ describe(onTransport('services behind the gateway'), () => {
         await new Promise((resolveDelay) => setTimeout(resolveDelay, 200));
         socket.destroy();
 
-        const answer = await orders.request('orders.list', {}, codec.sign(mallory, 'r-6'));
+        const answer = await orders.request(
+          'orders.list',
+          {},
+          codec.sign(mallory, 'r-6', Date.now(), 'orders'),
+        );
 
         expect(answer.err).toBeUndefined();
         expect(Array.isArray(answer.response)).toBe(true);
@@ -230,7 +254,11 @@ describe(onTransport('services behind the gateway'), () => {
         // Nest's own limit is 128 Mi characters: without the 1 MiB limit the
         // socket would stay open until the incomplete-message timeout.
         expect(Date.now() - started).toBeLessThan(5000);
-        const answer = await orders.request('orders.list', {}, codec.sign(mallory, 'r-7'));
+        const answer = await orders.request(
+          'orders.list',
+          {},
+          codec.sign(mallory, 'r-7', Date.now(), 'orders'),
+        );
         expect(answer.err).toBeUndefined();
       });
     } else if (stack.transport === 'grpc') {
@@ -238,20 +266,32 @@ describe(onTransport('services behind the gateway'), () => {
         const answer = await orders.request(
           'orders.create',
           { items: [{ sku: 'x'.repeat(2 * 1024 * 1024), quantity: 1 }] },
-          codec.sign(mallory, 'r-6'),
+          codec.sign(mallory, 'r-6', Date.now(), 'orders'),
         );
 
         expect(answer.err).toBeDefined();
-        const after = await orders.request('orders.list', {}, codec.sign(mallory, 'r-7'));
+        const after = await orders.request(
+          'orders.list',
+          {},
+          codec.sign(mallory, 'r-7', Date.now(), 'orders'),
+        );
         expect(after.err).toBeUndefined();
         expect(Array.isArray(after.response)).toBe(true);
       });
     } else {
       it('drops an unreadable message and keeps serving', async () => {
-        await orders.publishRaw?.('orders.list', 'not json {', codec.sign(mallory, 'r-6'));
+        await orders.publishRaw?.(
+          'orders.list',
+          'not json {',
+          codec.sign(mallory, 'r-6', Date.now(), 'orders'),
+        );
         await orders.publishRaw?.('orders.list', 'not json either', undefined);
 
-        const answer = await orders.request('orders.list', {}, codec.sign(mallory, 'r-7'));
+        const answer = await orders.request(
+          'orders.list',
+          {},
+          codec.sign(mallory, 'r-7', Date.now(), 'orders'),
+        );
 
         expect(orders.publishRaw).toBeDefined();
         expect(answer.err).toBeUndefined();
@@ -274,7 +314,7 @@ describe(onTransport('services behind the gateway'), () => {
       await orders.emit(
         'order.reservation-result',
         { orderId: created.body.id, status: 'confirmed' },
-        codec.sign(mallory, 'r-4'),
+        codec.sign(mallory, 'r-4', Date.now(), 'orders'),
       );
       const line = await stack.orders.waitForLine(/sent as another user; ignored/);
 

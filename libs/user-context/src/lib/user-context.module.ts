@@ -43,7 +43,12 @@ import { UserContextService } from './user-context.service';
     {
       provide: ContextEnvelopeCodec,
       inject: [USER_CONTEXT_OPTIONS],
-      useFactory: (options: UserContextModuleOptions) => new ContextEnvelopeCodec(options.envelope),
+      // A service accepts only envelopes signed for it, by its serviceName.
+      useFactory: (options: UserContextModuleOptions) =>
+        new ContextEnvelopeCodec({
+          ...options.envelope,
+          audience: options.role === 'service' ? options.serviceName : undefined,
+        }),
     },
     {
       provide: JwtVerifier,

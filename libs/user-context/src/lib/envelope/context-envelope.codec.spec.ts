@@ -299,6 +299,49 @@ describe('ContextEnvelopeCodec', () => {
     });
   });
 
+  describe('audience', () => {
+    const orders = codecWith({ audience: 'orders' });
+
+    it('accepts an envelope for its service', () => {
+      const envelope = codec.sign(ALICE, 'req-aud-1', Date.now(), 'orders');
+
+      expect(orders.verify(envelope).user).toEqual(ALICE);
+    });
+
+    it('rejects an envelope for another service', () => {
+      const envelope = codec.sign(ALICE, 'req-aud-2', Date.now(), 'inventory');
+
+      expect(() => orders.verify(envelope)).toThrow(
+        'User context envelope is not for this service ("orders").',
+      );
+    });
+
+    it('rejects an envelope without audience', () => {
+      const envelope = codec.sign(ALICE, 'req-aud-3');
+
+      expect(() => orders.verify(envelope)).toThrow(ContextEnvelopeError);
+    });
+
+    it('ignores the audience when none is set', () => {
+      const envelope = codec.sign(ALICE, 'req-aud-4', Date.now(), 'inventory');
+
+      expect(codec.verify(envelope).requestId).toBe('req-aud-4');
+    });
+
+    it('cannot be changed without breaking the signature', () => {
+      const envelope = codec.sign(ALICE, 'req-aud-5', Date.now(), 'inventory');
+      const [version, keyId, payload, signature] = envelope.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const retargeted = Buffer.from(JSON.stringify({ ...claims, aud: 'orders' })).toString(
+        'base64url',
+      );
+
+      expect(() => orders.verify([version, keyId, retargeted, signature].join('.'))).toThrow(
+        'User context envelope signature is invalid.',
+      );
+    });
+  });
+
   describe('keys', () => {
     it('rejects another secret under the same id', () => {
       const impostor = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: OTHER_SECRET }] });

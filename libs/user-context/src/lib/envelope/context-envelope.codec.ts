@@ -23,6 +23,13 @@ export interface ContextEnvelopeCodecOptions {
   clockToleranceSeconds?: number;
   /** Envelopes longer than this many characters are rejected unparsed. Default 8192. */
   maxLength?: number;
+  /**
+   * The service this codec verifies for. When set, `verify` accepts only
+   * envelopes signed for it (`aud`), so an envelope captured on its way to
+   * one service cannot be replayed to another. Unset on a gateway, which
+   * only signs.
+   */
+  audience?: string;
 }
 
 /** Contents of a verified envelope: the user plus request and key metadata. */
@@ -41,6 +48,8 @@ interface EnvelopeClaims {
   roles: string[];
   permissions: string[];
   rid: string;
+  /** The service the envelope is for; absent only from envelopes signed without one. */
+  aud?: string;
   iat: number;
   exp: number;
 }
@@ -67,6 +76,7 @@ export class ContextEnvelopeCodec {
   private readonly ttlSeconds: number;
   private readonly toleranceSeconds: number;
   private readonly maxLength: number;
+  private readonly audience?: string;
 
   constructor(options: ContextEnvelopeCodecOptions) {
     if (options.keys.length === 0) {
@@ -84,6 +94,7 @@ export class ContextEnvelopeCodec {
     if (!Number.isFinite(this.toleranceSeconds) || this.toleranceSeconds < 0) {
       throw new Error(`clockToleranceSeconds must be 0 or more, got ${this.toleranceSeconds}.`);
     }
+    this.audience = options.audience;
     this.maxLength = options.maxLength ?? 8192;
     if (!Number.isInteger(this.maxLength) || this.maxLength <= 0) {
       throw new Error(`maxLength must be a positive integer, got ${this.maxLength}.`);
@@ -91,12 +102,12 @@ export class ContextEnvelopeCodec {
   }
 
   /**
-   * Signs `user` for one hop, bound to `requestId`.
+   * Signs `user` for one hop to the service `audience`, bound to `requestId`.
    *
    * @throws ContextEnvelopeError (`too-large`) when the envelope would be
    *   longer than `maxLength`.
    */
-  sign(user: UserContext, requestId: string, now = Date.now()): string {
+  sign(user: UserContext, requestId: string, now = Date.now(), audience?: string): string {
     const issuedAt = Math.floor(now / 1000);
     const claims: EnvelopeClaims = {
       sub: user.userId,
@@ -104,6 +115,7 @@ export class ContextEnvelopeCodec {
       roles: user.roles,
       permissions: user.permissions,
       rid: requestId,
+      ...(audience === undefined ? {} : { aud: audience }),
       iat: issuedAt,
       exp: issuedAt + this.ttlSeconds,
     };
@@ -165,6 +177,12 @@ export class ContextEnvelopeCodec {
 
     const claims = parseClaims(payload);
     this.checkLifetime(claims, now);
+    if (this.audience !== undefined && claims.aud !== this.audience) {
+      throw new ContextEnvelopeError(
+        'wrong-audience',
+        `User context envelope is not for this service ("${this.audience}").`,
+      );
+    }
 
     return {
       user: {
@@ -275,6 +293,7 @@ function parseClaims(payload: string): EnvelopeClaims {
     isStringArray(claims.roles) &&
     isStringArray(claims.permissions) &&
     typeof claims.rid === 'string' &&
+    (claims.aud === undefined || typeof claims.aud === 'string') &&
     Number.isFinite(claims.iat) &&
     Number.isFinite(claims.exp);
   if (!valid) {

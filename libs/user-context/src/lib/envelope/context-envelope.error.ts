@@ -8,7 +8,8 @@ export type ContextEnvelopeFailure =
   | 'bad-signature'
   | 'invalid-claims'
   | 'expired'
-  | 'not-yet-valid';
+  | 'not-yet-valid'
+  | 'wrong-audience';
 
 /**
  * Raised when a signed user-context envelope is missing or cannot be trusted.

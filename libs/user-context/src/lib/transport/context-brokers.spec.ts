@@ -133,7 +133,7 @@ class SpecHandlers {
   imports: [
     UserContextModule.forRoot({
       role: 'service',
-      serviceName: 'broker-spec-service',
+      serviceName: SERVICE_NAME,
       envelope: envelopeOptions(),
       auditSink: () => undefined,
     }),
@@ -585,7 +585,11 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
   });
 
   it('accepts a raw valid envelope', async () => {
-    const reply = await rawPeer().request('spec.whoami', { raw: true }, codec.sign(alice, 'raw-1'));
+    const reply = await rawPeer().request(
+      'spec.whoami',
+      { raw: true },
+      codec.sign(alice, 'raw-1', Date.now(), SERVICE_NAME),
+    );
 
     expect(reply.err).toBeUndefined();
     expect(reply.response).toEqual({
@@ -611,7 +615,7 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
 
   it('rejects a tampered envelope', async () => {
     const before = handlerCalls.whoami;
-    const envelope = tamperPayload(codec.sign(alice, 'tampered-1'));
+    const envelope = tamperPayload(codec.sign(alice, 'tampered-1', Date.now(), SERVICE_NAME));
 
     const reply = await rawPeer().request('spec.whoami', {}, envelope);
 
@@ -635,7 +639,11 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
 
     for (const bytes of garbage) {
       await rawPeer().publishBytes('spec.whoami', bytes);
-      await rawPeer().publishBytes('spec.whoami', bytes, codec.sign(alice, 'garbage-1'));
+      await rawPeer().publishBytes(
+        'spec.whoami',
+        bytes,
+        codec.sign(alice, 'garbage-1', Date.now(), SERVICE_NAME),
+      );
     }
     const reply = await caller.send(alice, 'after-garbage-1', 'spec.whoami', { after: 'garbage' });
 

@@ -13,6 +13,8 @@ import { signCurrentUser } from './propagation';
  */
 export interface ContextClientHooks {
   codec: ContextEnvelopeCodec;
+  /** Name of the service the client calls, written into each envelope as its audience. */
+  audience?: string;
   connect(): Promise<unknown>;
   /** `ClientProxy.publish` with the envelope already attached by `attach`. */
   publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void;
@@ -61,10 +63,12 @@ export function contextHooks(
   client: object,
   codec: ContextEnvelopeCodec,
   attach: ContextClientHooks['attach'],
+  audience?: string,
 ): ContextClientHooks {
   const internals = client as unknown as ClientInternals;
   return {
     codec,
+    audience,
     attach,
     connect: () => internals.connect(),
     publish: (packet, callback) => internals.publish(packet, callback),
@@ -97,7 +101,7 @@ export function sendWithContext<TResult>(
 ): Observable<TResult> {
   let envelope: string;
   try {
-    envelope = signFor('send', hooks.codec, pattern, data);
+    envelope = signFor('send', hooks.codec, pattern, data, hooks.audience);
   } catch (error) {
     return throwError(() => error);
   }
@@ -125,7 +129,7 @@ export function emitWithContext<TResult>(
 ): Observable<TResult> {
   let envelope: string;
   try {
-    envelope = signFor('emit', hooks.codec, pattern, data);
+    envelope = signFor('emit', hooks.codec, pattern, data, hooks.audience);
   } catch (error) {
     return throwError(() => error);
   }
@@ -144,9 +148,10 @@ export function signFor(
   codec: ContextEnvelopeCodec,
   pattern: unknown,
   data: unknown,
+  audience?: string,
 ): string {
   if (pattern === undefined || pattern === null || data === undefined) {
     throw new Error(`${method}() needs a pattern and JSON data.`);
   }
-  return signCurrentUser(codec);
+  return signCurrentUser(codec, audience);
 }

@@ -277,6 +277,8 @@ export interface ContextGrpcClientOptions {
   url: string;
   contract: GrpcServiceContract;
   codec: ContextEnvelopeCodec;
+  /** Name of the service this client calls: the audience of its envelopes. */
+  audience?: string;
 }
 
 /**
@@ -290,10 +292,13 @@ export class ContextGrpcClient extends ClientGrpcProxy {
   private readonly codec: ContextEnvelopeCodec;
   private methods?: Record<string, UnaryMethod>;
 
-  constructor({ url, contract, codec }: ContextGrpcClientOptions) {
+  private readonly audience?: string;
+
+  constructor({ url, contract, codec, audience }: ContextGrpcClientOptions) {
     super(grpcOptions(contract, url));
     this.contract = contract;
     this.codec = codec;
+    this.audience = audience;
   }
 
   /** Nothing to open ahead: a gRPC channel connects on its first call and reconnects by itself. */
@@ -326,7 +331,7 @@ export class ContextGrpcClient extends ClientGrpcProxy {
   ): Observable<TResult> {
     let envelope: string;
     try {
-      envelope = signFor(kind, this.codec, pattern, data);
+      envelope = signFor(kind, this.codec, pattern, data, this.audience);
     } catch (error) {
       return throwError(() => error);
     }

@@ -38,6 +38,8 @@ interface NatsMessage {
 
 export type ContextNatsClientOptions = NatsClientOptions & {
   codec: ContextEnvelopeCodec;
+  /** Name of the service this client calls: the audience of its envelopes. */
+  audience?: string;
   /** Prefix of every subject, as in `TransportSettings.namespace`. */
   subjectPrefix?: string;
 };
@@ -50,18 +52,23 @@ export class ContextNatsClient extends ClientNats {
   private readonly hooks: ContextClientHooks;
   private readonly subjectPrefix: string;
 
-  constructor({ codec, subjectPrefix = '', ...options }: ContextNatsClientOptions) {
+  constructor({ codec, audience, subjectPrefix = '', ...options }: ContextNatsClientOptions) {
     super(options);
     this.subjectPrefix = subjectPrefix;
     // Loaded here, not at the top of the file, so that apps on other
     // transports need not install the `nats` package.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { headers: createHeaders } = require('nats') as { headers(): NatsHeaders };
-    this.hooks = contextHooks(this, codec, (packet, envelope) => {
-      const headers = createHeaders();
-      headers.set(USER_CONTEXT_HEADER, envelope);
-      return { ...packet, data: new NatsRecord(packet.data, headers) } as ReadPacket;
-    });
+    this.hooks = contextHooks(
+      this,
+      codec,
+      (packet, envelope) => {
+        const headers = createHeaders();
+        headers.set(USER_CONTEXT_HEADER, envelope);
+        return { ...packet, data: new NatsRecord(packet.data, headers) } as ReadPacket;
+      },
+      audience,
+    );
     const publish = this.hooks.publish;
     this.hooks.publish = (packet, callback) =>
       publish(packet, (response) => callback(withNoResponders(response, packet)));

@@ -24,6 +24,8 @@ type RedisConnection = Parameters<ServerRedis['handleMessage']>[2];
 
 export type ContextRedisClientOptions = RedisClientOptions & {
   codec: ContextEnvelopeCodec;
+  /** Name of the service this client calls: the audience of its envelopes. */
+  audience?: string;
   /** Prefix of every channel, as in `TransportSettings.namespace`. */
   channelPrefix?: string;
 };
@@ -37,10 +39,10 @@ export class ContextRedisClient extends ClientRedis {
   private readonly hooks: ContextClientHooks;
   private readonly channelPrefix: string;
 
-  constructor({ codec, channelPrefix = '', ...options }: ContextRedisClientOptions) {
+  constructor({ codec, audience, channelPrefix = '', ...options }: ContextRedisClientOptions) {
     super(options);
     this.channelPrefix = channelPrefix;
-    this.hooks = contextHooks(this, codec, attachAsPacketField);
+    this.hooks = contextHooks(this, codec, attachAsPacketField, audience);
   }
 
   override send<TResult = unknown, TInput = unknown>(

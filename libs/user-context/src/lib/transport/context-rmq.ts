@@ -27,7 +27,11 @@ interface RmqMessage {
   properties: { headers?: Record<string, unknown>; replyTo?: string; correlationId?: string };
 }
 
-export type ContextRmqClientOptions = RmqClientOptions & { codec: ContextEnvelopeCodec };
+export type ContextRmqClientOptions = RmqClientOptions & {
+  codec: ContextEnvelopeCodec;
+  /** Name of the service this client calls: the audience of its envelopes. */
+  audience?: string;
+};
 
 /**
  * A `ClientRMQ` that sends the caller's signed envelope as an AMQP message
@@ -36,7 +40,7 @@ export type ContextRmqClientOptions = RmqClientOptions & { codec: ContextEnvelop
 export class ContextRmqClient extends ClientRMQ {
   private readonly hooks: ContextClientHooks;
 
-  constructor({ codec, ...options }: ContextRmqClientOptions) {
+  constructor({ codec, audience, ...options }: ContextRmqClientOptions) {
     super(options);
     this.hooks = contextHooks(
       this,
@@ -46,6 +50,7 @@ export class ContextRmqClient extends ClientRMQ {
           ...packet,
           data: new RmqRecord(packet.data, { headers: { [USER_CONTEXT_HEADER]: envelope } }),
         }) as ReadPacket,
+      audience,
     );
   }
 

@@ -13,6 +13,8 @@ import {
 export type ContextTcpClientOptions = NonNullable<TcpClientOptions['options']> & {
   /** Signs the envelope attached to every outgoing message and event. */
   codec: ContextEnvelopeCodec;
+  /** Name of the service this client calls: the audience of its envelopes. */
+  audience?: string;
 };
 
 /**
@@ -38,7 +40,7 @@ export class ContextTcpClient extends ClientTCP {
 
   constructor(options: ContextTcpClientOptions) {
     super(options);
-    this.hooks = contextHooks(this, options.codec, attachAsPacketField);
+    this.hooks = contextHooks(this, options.codec, attachAsPacketField, options.audience);
   }
 
   /** See `sendWithContext`: signed in the caller's scope, response bound to the caller. */

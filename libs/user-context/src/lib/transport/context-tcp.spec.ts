@@ -146,7 +146,7 @@ class OrdersHandlers {
         inject: [ContextEnvelopeCodec],
         useFactory: (codec: ContextEnvelopeCodec) => ({
           customClass: ContextTcpClient,
-          options: { host: '127.0.0.1', port: servicePort, codec },
+          options: { host: '127.0.0.1', port: servicePort, codec, audience: 'orders-spec' },
         }),
       },
     ]),
@@ -224,7 +224,7 @@ class GatewayController {
         inject: [ContextEnvelopeCodec],
         useFactory: (codec: ContextEnvelopeCodec) => ({
           customClass: ContextTcpClient,
-          options: { host: '127.0.0.1', port: servicePort, codec },
+          options: { host: '127.0.0.1', port: servicePort, codec, audience: 'orders-spec' },
         }),
       },
     ]),
@@ -637,7 +637,7 @@ describe('user context over TCP', () => {
       const reply = await raw.request({
         pattern: 'whoami',
         data: { raw: true },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'raw-request-1'),
+        [USER_CONTEXT_HEADER]: codec.sign(alice, 'raw-request-1', Date.now(), 'orders-spec'),
       });
 
       expect(reply.err).toBeUndefined();
@@ -654,7 +654,9 @@ describe('user context over TCP', () => {
       [
         'a tampered envelope',
         () => {
-          const [version, keyId, , signature] = codec.sign(alice, 'r').split('.');
+          const [version, keyId, , signature] = codec
+            .sign(alice, 'r', Date.now(), 'orders-spec')
+            .split('.');
           const forged = Buffer.from(
             JSON.stringify({
               sub: 'mallory',
@@ -671,7 +673,7 @@ describe('user context over TCP', () => {
       ],
       [
         'an expired envelope',
-        () => codec.sign(alice, 'r', Date.now() - 10 * 60_000),
+        () => codec.sign(alice, 'r', Date.now() - 10 * 60_000, 'orders-spec'),
         'User context envelope has expired.',
       ],
       [
@@ -725,7 +727,7 @@ describe('user context over TCP', () => {
       const first = await raw.request({
         pattern: 'whoami',
         data: {},
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'first'),
+        [USER_CONTEXT_HEADER]: codec.sign(alice, 'first', Date.now(), 'orders-spec'),
       });
       const second = await raw.request({ pattern: 'whoami', data: {} });
 
@@ -741,7 +743,12 @@ describe('user context over TCP', () => {
           raw.request({
             pattern: 'whoami',
             data: { expected: user.userId },
-            [USER_CONTEXT_HEADER]: codec.sign(user, `rid-${user.userId}`),
+            [USER_CONTEXT_HEADER]: codec.sign(
+              user,
+              `rid-${user.userId}`,
+              Date.now(),
+              'orders-spec',
+            ),
           }),
         ),
       );
@@ -764,12 +771,12 @@ describe('user context over TCP', () => {
       raw.write({
         pattern: 'orders.touched',
         data: { tag: 'raw-expired' },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'r', Date.now() - 10 * 60_000),
+        [USER_CONTEXT_HEADER]: codec.sign(alice, 'r', Date.now() - 10 * 60_000, 'orders-spec'),
       });
       raw.write({
         pattern: 'orders.touched',
         data: { tag: 'raw-valid' },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'raw-event'),
+        [USER_CONTEXT_HEADER]: codec.sign(alice, 'raw-event', Date.now(), 'orders-spec'),
       });
       await waitFor(() => receivedEvents.some((event) => event.payload?.tag === 'raw-valid'));
 
@@ -784,7 +791,7 @@ describe('user context over TCP', () => {
       raw.write({
         pattern: 'orders.touched',
         data: { tag: 'raw-user' },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'raw-event-user'),
+        [USER_CONTEXT_HEADER]: codec.sign(alice, 'raw-event-user', Date.now(), 'orders-spec'),
       });
       await waitFor(() => receivedEvents.some((event) => event.payload?.tag === 'raw-user'));
 
@@ -800,12 +807,17 @@ describe('user context over TCP', () => {
       raw.write({
         pattern: 'orders.audited',
         data: { tag: 'audit-denied' },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'r'),
+        [USER_CONTEXT_HEADER]: codec.sign(alice, 'r', Date.now(), 'orders-spec'),
       });
       raw.write({
         pattern: 'orders.audited',
         data: { tag: 'audit-allowed' },
-        [USER_CONTEXT_HEADER]: codec.sign(userFor('auditor', ['orders:audit']), 'r'),
+        [USER_CONTEXT_HEADER]: codec.sign(
+          userFor('auditor', ['orders:audit']),
+          'r',
+          Date.now(),
+          'orders-spec',
+        ),
       });
       await waitFor(() => receivedEvents.some((event) => event.payload?.tag === 'audit-allowed'));
 

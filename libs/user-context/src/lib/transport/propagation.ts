@@ -12,16 +12,16 @@ export class MissingUserContextError extends Error {
 }
 
 /**
- * Signs the user of the current scope for the next hop. Throws
- * `MissingUserContextError` when there is none, so an outgoing call never
- * leaves without an identity.
+ * Signs the user of the current scope for the next hop, to the service
+ * `audience`. Throws `MissingUserContextError` when there is none, so an
+ * outgoing call never leaves without an identity.
  */
-export function signCurrentUser(codec: ContextEnvelopeCodec): string {
+export function signCurrentUser(codec: ContextEnvelopeCodec, audience?: string): string {
   const scope = currentScope();
   if (!scope?.user) {
     throw new MissingUserContextError();
   }
-  return codec.sign(scope.user, scope.requestId);
+  return codec.sign(scope.user, scope.requestId, Date.now(), audience);
 }
 
 /**

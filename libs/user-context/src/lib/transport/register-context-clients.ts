@@ -23,7 +23,10 @@ import {
 export interface ContextClientTarget {
   /** Injection token of the client, as in `ClientsModule.register`. */
   name: string | symbol;
-  /** The target's service name: the RabbitMQ queue its requests go to. Needed for `rmq`. */
+  /**
+   * The target's service name, as in its `UserContextModule` options: the
+   * audience of the envelopes sent to it, and its RabbitMQ queue.
+   */
   service?: string;
   /** Address of the target on TCP or gRPC. */
   host: string;
@@ -53,7 +56,7 @@ export function registerContextClients(
       inject: [ContextEnvelopeCodec],
       useFactory: (codec: ContextEnvelopeCodec) => ({
         customClass: clientClass(settings) as ClientClass,
-        options: { ...clientOptions(target, settings), codec },
+        options: { ...clientOptions(target, settings), codec, audience: target.service },
       }),
     })),
   );
