@@ -7,8 +7,10 @@ import { eventually, Stack } from './support/stack';
 import {
   deleteRmqQueues,
   onTransport,
+  answerWithGarbage,
   openRawPeer,
   RawPeer,
+  refusingQueue,
   subscribeSilently,
   transportEnv,
 } from './support/transport';
@@ -468,6 +470,53 @@ describe(onTransport('services behind the gateway'), () => {
           expect(Date.now() - started).toBeLessThan(Number(stack.env.RPC_TIMEOUT_MS));
         } finally {
           await gateway.stop();
+        }
+      });
+    }
+
+    if (stack.transport === 'nats') {
+      it('drops a garbage reply on the gateway inbox', async () => {
+        // A gateway in a namespace of its own, where the only responder
+        // answers every request with bytes that are not JSON.
+        const env: NodeJS.ProcessEnv = {
+          ...stack.env,
+          ...transportEnv('nats'),
+          RPC_TIMEOUT_MS: '500',
+        };
+        const liar = await answerWithGarbage(stack.env.NATS_URL, `${env.BROKER_NAMESPACE}.>`);
+        const port = await freePort();
+        const gateway = new AppProcess('gateway', { ...env, GATEWAY_PORT: String(port) });
+        await gateway.start();
+        try {
+          const call = () =>
+            fetch(`http://127.0.0.1:${port}/orders`, {
+              headers: { authorization: `Bearer ${alice()}` },
+            });
+
+          expect((await call()).status).toBe(503);
+          await gateway.waitForLine(/Dropped an unreadable NATS reply/);
+          expect((await call()).status).toBe(503);
+        } finally {
+          await gateway.stop();
+          await liar.close();
+        }
+      });
+    }
+
+    if (stack.transport === 'rmq') {
+      it('survives a reply queue that refuses messages', async () => {
+        const refusing = await refusingQueue(
+          stack.env.RABBITMQ_URL,
+          `${stack.env.BROKER_NAMESPACE}.refusing`,
+        );
+        try {
+          await refusing.request(`${stack.env.BROKER_NAMESPACE}.orders`, 'orders.list');
+          await stack.orders.waitForLine(/Could not send a reply/);
+
+          const after = await stack.request('GET', '/orders', { token: alice() });
+          expect(after.status).toBe(200);
+        } finally {
+          await refusing.close();
         }
       });
     }

@@ -71,7 +71,9 @@ class StockController {
   async get(@Payload() dto: StockRequestDto) {
     const row = await this.stock.findOneBy({ sku: dto.sku });
     if (!row) {
-      throw new RpcException(toRpcErrorBody(new NotFoundException(`SKU ${dto.sku} was not found.`)));
+      throw new RpcException(
+        toRpcErrorBody(new NotFoundException(`SKU ${dto.sku} was not found.`)),
+      );
     }
     return { sku: row.sku, name: row.name, available: row.available, reserved: row.reserved };
   }

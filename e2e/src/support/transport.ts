@@ -385,6 +385,51 @@ export async function subscribeSilently(
   return { close: () => connection.close() };
 }
 
+/** Subscribes to `subject` on NATS and answers every request with bytes that are not JSON. */
+export async function answerWithGarbage(
+  url: string | undefined,
+  subject: string,
+): Promise<{ close(): Promise<void> }> {
+  const { connect } = require('nats');
+  const connection = await connect({ servers: [url || DEFAULT_TRANSPORT_SETTINGS.natsUrl] });
+  connection.subscribe(subject, {
+    callback: (_error: unknown, message: { reply?: string }) => {
+      if (message.reply) {
+        connection.publish(message.reply, '<<not json>>');
+      }
+    },
+  });
+  await connection.flush();
+  return { close: () => connection.close() };
+}
+
+/**
+ * A RabbitMQ queue that refuses every message, to use as the `replyTo` of a
+ * request, and a way to send such a request without an envelope.
+ */
+export async function refusingQueue(url: string | undefined, name: string) {
+  const amqp = require('amqplib');
+  const connection = await amqp.connect(url || DEFAULT_TRANSPORT_SETTINGS.rabbitmqUrl);
+  const channel = await connection.createChannel();
+  await channel.assertQueue(name, {
+    durable: false,
+    arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+  });
+  return {
+    async request(queue: string, pattern: string) {
+      const packet = { pattern, data: {}, id: randomUUID() };
+      channel.sendToQueue(queue, Buffer.from(JSON.stringify(packet)), {
+        replyTo: name,
+        correlationId: packet.id,
+      });
+    },
+    async close() {
+      await channel.deleteQueue(name);
+      await connection.close();
+    },
+  };
+}
+
 /** Deletes the RabbitMQ queues of a namespace, so test runs leave no durable queues behind. */
 export async function deleteRmqQueues(url: string | undefined, queues: string[]): Promise<void> {
   const amqp = require('amqplib');

@@ -8,7 +8,7 @@ import {
   ServerNats,
   WritePacket,
 } from '@nestjs/microservices';
-import { EmptyResponseException } from '@nestjs/microservices/errors/empty-response.exception';
+import { Logger } from '@nestjs/common';
 import { Observable } from 'rxjs';
 
 import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
@@ -28,6 +28,14 @@ type NatsClientOptions = Required<NatsOptions>['options'];
 interface NatsHeaders {
   get(name: string): string;
   set(name: string, value: string): void;
+}
+
+/** Status that the NATS server puts on the empty reply to a request that no subscriber takes. */
+const NO_RESPONDERS_STATUS = 503;
+
+interface NatsReply {
+  data: Uint8Array;
+  headers?: { code?: number };
 }
 
 interface NatsMessage {
@@ -51,6 +59,7 @@ export type ContextNatsClientOptions = NatsClientOptions & {
 export class ContextNatsClient extends ClientNats {
   private readonly hooks: ContextClientHooks;
   private readonly subjectPrefix: string;
+  private readonly contextLogger = new Logger(ContextNatsClient.name);
 
   constructor({ codec, audience, subjectPrefix = '', ...options }: ContextNatsClientOptions) {
     super(options);
@@ -69,9 +78,39 @@ export class ContextNatsClient extends ClientNats {
       },
       audience,
     );
-    const publish = this.hooks.publish;
-    this.hooks.publish = (packet, callback) =>
-      publish(packet, (response) => callback(withNoResponders(response, packet)));
+  }
+
+  /**
+   * Same as `ClientNats.createSubscriptionHandler`, with two differences. A
+   * reply that is not JSON is dropped and logged: anyone who can publish on
+   * the broker can reach a reply inbox, and Nest's handler threw on such a
+   * reply where no caller catches it, which ended the process. And an empty
+   * reply counts as "no responders" only when NATS marks it with status 503.
+   */
+  override createSubscriptionHandler(
+    packet: Parameters<ClientNats['createSubscriptionHandler']>[0],
+    callback: (packet: WritePacket) => unknown,
+  ): ReturnType<ClientNats['createSubscriptionHandler']> {
+    const handle = super.createSubscriptionHandler(packet, callback);
+    return async (error, message) => {
+      const natsMsg = message as NatsReply | undefined;
+      if (!error && natsMsg?.data?.length === 0) {
+        if (natsMsg.headers?.code === NO_RESPONDERS_STATUS) {
+          const subject = JSON.stringify(packet.pattern);
+          callback({
+            err: new ServiceUnreachableError(`No service listens on NATS subject ${subject}.`),
+            isDisposed: true,
+          });
+        }
+        return undefined;
+      }
+      try {
+        return await handle(error, message);
+      } catch (readError) {
+        this.contextLogger.warn(`Dropped an unreadable NATS reply: ${String(readError)}`);
+        return undefined;
+      }
+    };
   }
 
   override send<TResult = unknown, TInput = unknown>(
@@ -93,22 +132,12 @@ export class ContextNatsClient extends ClientNats {
   }
 }
 
-/**
- * Turns NATS's "no responders" status, which Nest reports as an empty
- * response, into `ServiceUnreachableError`: the server tells at once that no
- * subscriber listens on the subject, so the caller need not wait for its
- * timeout. Nest's own replies are never empty.
- */
-function withNoResponders(response: WritePacket, packet: ReadPacket): WritePacket {
-  if (!(response.err instanceof EmptyResponseException)) {
-    return response;
-  }
-  const subject = JSON.stringify(packet.pattern);
-  return {
-    ...response,
-    err: new ServiceUnreachableError(`No service listens on NATS subject ${subject}.`),
-  };
-}
+/** The error a caller gets when its reply could not be sent. */
+const REPLY_FAILED = {
+  statusCode: 500,
+  message: 'The response could not be sent: it is larger than the transport allows.',
+  error: 'Internal Server Error',
+};
 
 export type ContextNatsServerOptions = NatsClientOptions & {
   /** Prefix of every subject, as in `TransportSettings.namespace`. */
@@ -147,6 +176,32 @@ export class ContextNatsServer extends ServerNats {
       isEventHandler,
       extras,
     );
+  }
+
+  /**
+   * Same as `ServerNats.getPublisher`, but a reply that NATS refuses (over
+   * the server's max_payload, 1 MiB by default) becomes a 500 error reply
+   * instead of an exception thrown inside Nest's reply stream, which no
+   * caller catches and which ended the process.
+   */
+  override getPublisher(
+    natsMsg: NatsMessage,
+    id: string,
+    context: NatsContext,
+  ): (response: unknown) => unknown {
+    const publish = super.getPublisher(natsMsg, id, context);
+    return (response) => {
+      try {
+        return publish(response);
+      } catch (error) {
+        this.gate.drop(`Could not send a reply on NATS: ${String(error)}`);
+        try {
+          return publish({ err: REPLY_FAILED, isDisposed: true });
+        } catch {
+          return undefined;
+        }
+      }
+    };
   }
 
   override async handleMessage(channel: string, natsMsg: NatsMessage): Promise<unknown> {

@@ -22,6 +22,10 @@ import { runInVerifiedScope } from './propagation';
 
 type RmqClientOptions = Required<RmqOptions>['options'];
 
+interface RmqChannel {
+  sendToQueue(queue: string, content: Buffer, options?: unknown): unknown;
+}
+
 interface RmqMessage {
   content: Buffer;
   properties: { headers?: Record<string, unknown>; replyTo?: string; correlationId?: string };
@@ -95,6 +99,32 @@ export class ContextRmqServer extends ServerRMQ {
       isEventHandler ? this.gate.logFailures(route, callback) : callback,
       isEventHandler,
       extras,
+    );
+  }
+
+  /**
+   * Same as `ServerRMQ.sendMessage`, but a reply the broker refuses (a
+   * `replyTo` queue that rejects messages, say) is logged. Nest drops the
+   * promise of the send, so its rejection went unhandled and ended the
+   * process: one message with a hostile `replyTo` took a service down.
+   */
+  override sendMessage<T = unknown>(
+    message: T,
+    replyTo: string,
+    correlationId: string,
+    context: RmqContext,
+  ): void {
+    const outgoing = this.serializer.serialize(message as never) as Record<string, unknown>;
+    const options = outgoing.options as Record<string, unknown> | undefined;
+    delete outgoing.options;
+    this.onProcessingEndHook?.(this.transportId, context);
+    const channel = this.channel as unknown as RmqChannel;
+    const sent = channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(outgoing)), {
+      correlationId,
+      ...options,
+    });
+    Promise.resolve(sent).catch((error: unknown) =>
+      this.gate.drop(`Could not send a reply to ${JSON.stringify(replyTo)}: ${String(error)}`),
     );
   }
 

@@ -63,7 +63,14 @@ export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
  * fail or time out, and the gateway answers 503.
  */
 export const NATS_RECONNECT = { maxReconnectAttempts: -1, reconnectTimeWait: 1000 };
-export const REDIS_RECONNECT = { retryAttempts: Number.MAX_SAFE_INTEGER, retryDelay: 1000 };
+// maxRetriesPerRequest null: a command waits for the connection instead of
+// failing after 20 retries. Nest does not catch that failure on publish, and
+// an outage of about 20 s under load ended the gateway and the services.
+export const REDIS_RECONNECT = {
+  retryAttempts: Number.MAX_SAFE_INTEGER,
+  retryDelay: 1000,
+  maxRetriesPerRequest: null,
+};
 
 /**
  * Socket options of RabbitMQ connections: amqplib leaves Nagle's algorithm
