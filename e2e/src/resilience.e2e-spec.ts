@@ -504,6 +504,23 @@ describe(onTransport('services behind the gateway'), () => {
     }
 
     if (stack.transport === 'rmq') {
+      it('drops a request that expired in the queue', async () => {
+        const late = stack.token({ sub: 'late', permissions: BUYER });
+        await stack.orders.stop();
+
+        const created = await stack.request('POST', '/orders', {
+          token: late,
+          body: { items: [{ sku: 'CB-004', quantity: 1 }] },
+        });
+        stack.orders = new AppProcess('orders', stack.env);
+        await stack.orders.start();
+        await new Promise((resolveDelay) => setTimeout(resolveDelay, 500));
+        const orders = await stack.request('GET', '/orders', { token: late });
+
+        expect(created.status).toBe(503);
+        expect(orders.body).toEqual([]);
+      });
+
       it('survives a reply queue that refuses messages', async () => {
         const refusing = await refusingQueue(
           stack.env.RABBITMQ_URL,

@@ -16,6 +16,7 @@ export function registerServiceClients(config: GatewayConfig) {
       { name: INVENTORY_CLIENT, service: 'inventory', ...config.inventory, grpc: INVENTORY_GRPC },
     ],
     config.transport,
+    { requestTimeoutMs: config.rpcTimeoutMs },
   );
 }
 

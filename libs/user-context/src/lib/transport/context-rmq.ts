@@ -35,6 +35,13 @@ export type ContextRmqClientOptions = RmqClientOptions & {
   codec: ContextEnvelopeCodec;
   /** Name of the service this client calls: the audience of its envelopes. */
   audience?: string;
+  /**
+   * Milliseconds a request may wait in the queue. Set it to the caller's
+   * timeout: a request still queued when the caller has given up (its
+   * service was down) then expires, instead of running later, such as an
+   * order created after the client was told 503. Events never expire.
+   */
+  requestTtlMs?: number;
 };
 
 /**
@@ -43,26 +50,30 @@ export type ContextRmqClientOptions = RmqClientOptions & {
  */
 export class ContextRmqClient extends ClientRMQ {
   private readonly hooks: ContextClientHooks;
+  private readonly requestHooks: ContextClientHooks;
 
-  constructor({ codec, audience, ...options }: ContextRmqClientOptions) {
+  constructor({ codec, audience, requestTtlMs, ...options }: ContextRmqClientOptions) {
     super(options);
-    this.hooks = contextHooks(
-      this,
-      codec,
-      (packet, envelope) =>
-        ({
-          ...packet,
-          data: new RmqRecord(packet.data, { headers: { [USER_CONTEXT_HEADER]: envelope } }),
-        }) as ReadPacket,
-      audience,
-    );
+    const attach = (expiration?: string) => (packet: ReadPacket, envelope: string) =>
+      ({
+        ...packet,
+        data: new RmqRecord(packet.data, {
+          headers: { [USER_CONTEXT_HEADER]: envelope },
+          ...(expiration === undefined ? {} : { expiration }),
+        }),
+      }) as ReadPacket;
+    this.hooks = contextHooks(this, codec, attach(), audience);
+    this.requestHooks = {
+      ...this.hooks,
+      attach: attach(requestTtlMs === undefined ? undefined : String(requestTtlMs)),
+    };
   }
 
   override send<TResult = unknown, TInput = unknown>(
     pattern: unknown,
     data: TInput,
   ): Observable<TResult> {
-    return sendWithContext<TResult>(this.hooks, pattern, data);
+    return sendWithContext<TResult>(this.requestHooks, pattern, data);
   }
 
   override emit<TResult = unknown, TInput = unknown>(

@@ -35,6 +35,15 @@ export interface ContextClientTarget {
   grpc?: GrpcServiceContract;
 }
 
+export interface ContextClientOptions {
+  /**
+   * The caller's timeout for a request, in milliseconds. On RabbitMQ a
+   * request expires in the queue after it, so it never runs once the caller
+   * has given up.
+   */
+  requestTimeoutMs?: number;
+}
+
 type ClientClass = new (options: never) => ClientProxy;
 
 /**
@@ -49,6 +58,7 @@ type ClientClass = new (options: never) => ClientProxy;
 export function registerContextClients(
   targets: ContextClientTarget[],
   settings: TransportSettings = DEFAULT_TRANSPORT_SETTINGS,
+  options: ContextClientOptions = {},
 ): DynamicModule {
   return ClientsModule.registerAsync(
     targets.map((target) => ({
@@ -56,7 +66,14 @@ export function registerContextClients(
       inject: [ContextEnvelopeCodec],
       useFactory: (codec: ContextEnvelopeCodec) => ({
         customClass: clientClass(settings) as ClientClass,
-        options: { ...clientOptions(target, settings), codec, audience: target.service },
+        options: {
+          ...clientOptions(target, settings),
+          codec,
+          audience: target.service,
+          ...(settings.transport === 'rmq' && options.requestTimeoutMs !== undefined
+            ? { requestTtlMs: options.requestTimeoutMs }
+            : {}),
+        },
       }),
     })),
   );
