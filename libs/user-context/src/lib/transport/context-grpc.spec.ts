@@ -108,12 +108,24 @@ describe('context-grpc errors', () => {
       ['PERMISSION_DENIED', 403],
       ['UNAUTHENTICATED', 401],
       ['ALREADY_EXISTS', 409],
-      ['RESOURCE_EXHAUSTED', 429],
-      ['DEADLINE_EXCEEDED', 504],
     ])('maps %s to HTTP %i', (name, statusCode) => {
       const error = grpcError(status[name], 'failed');
 
       expect(fromGrpcError(error)).toEqual({ statusCode, message: 'failed' });
+    });
+
+    it.each<[keyof typeof status, number]>([
+      ['RESOURCE_EXHAUSTED', 502],
+      ['DEADLINE_EXCEEDED', 504],
+      ['DATA_LOSS', 502],
+      ['UNKNOWN', 502],
+    ])('maps %s to HTTP %i without its details', (name, statusCode) => {
+      const error = grpcError(status[name], 'Sent message larger than max (1162565 vs. 1048576)');
+
+      expect(fromGrpcError(error)).toEqual({
+        statusCode,
+        message: `The service call failed with gRPC status ${status[name]}.`,
+      });
     });
 
     it('maps an error without metadata', () => {
@@ -122,17 +134,10 @@ describe('context-grpc errors', () => {
       expect(fromGrpcError(error)).toEqual({ statusCode: 404, message: 'Order 7 not found' });
     });
 
-    it('maps an unknown code to 502', () => {
-      expect(fromGrpcError(grpcError(status.DATA_LOSS, 'lost'))).toEqual({
-        statusCode: 502,
-        message: 'lost',
-      });
-    });
-
-    it('names the code without details', () => {
-      expect(fromGrpcError(grpcError(status.UNKNOWN, ''))).toEqual({
-        statusCode: 502,
-        message: `gRPC status ${status.UNKNOWN}`,
+    it('names the code of a 4xx without details', () => {
+      expect(fromGrpcError(grpcError(status.NOT_FOUND, ''))).toEqual({
+        statusCode: 404,
+        message: `gRPC status ${status.NOT_FOUND}`,
       });
     });
 

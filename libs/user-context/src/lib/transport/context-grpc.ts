@@ -166,8 +166,18 @@ export function fromGrpcError(error: unknown): unknown {
   if (code === GrpcStatus.UNAVAILABLE) {
     return new ServiceUnreachableError(`gRPC status UNAVAILABLE: ${details}`);
   }
-  const statusCode = HTTP_BY_STATUS[code] ?? HttpStatus.BAD_GATEWAY;
-  return { statusCode, message: details || `gRPC status ${code}` } satisfies RpcErrorBody;
+  // Without a body the error came from the gRPC layer itself (a message
+  // over the size limit is RESOURCE_EXHAUSTED), not from a handler: the
+  // client gets 502, and its details, which name internal limits, stay here.
+  const statusCode =
+    code === GrpcStatus.RESOURCE_EXHAUSTED
+      ? HttpStatus.BAD_GATEWAY
+      : (HTTP_BY_STATUS[code] ?? HttpStatus.BAD_GATEWAY);
+  const message =
+    statusCode >= HttpStatus.INTERNAL_SERVER_ERROR
+      ? `The service call failed with gRPC status ${code}.`
+      : details || `gRPC status ${code}`;
+  return { statusCode, message } satisfies RpcErrorBody;
 }
 
 export interface ContextGrpcServerOptions {
