@@ -3,6 +3,9 @@
 // the apps built first (`npm test` does) and, for NATS, RabbitMQ and Redis,
 // the brokers on 127.0.0.1 (`.ci/run` starts any that are down).
 export default {
+  // Run through this file, the end-to-end suites got Jest's default 5 s
+  // despite the 60 s in e2eConfig, so the timeout is set here as well.
+  testTimeout: 60_000,
   projects: [
     '<rootDir>/libs/contracts',
     '<rootDir>/libs/user-context',

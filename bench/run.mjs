@@ -5,7 +5,7 @@
 // exits non-zero when a target is missed (or, with --quick, on any error).
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
@@ -211,6 +211,11 @@ async function runMicroBenchmarks() {
   const codec = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: SECRETS.USER_CONTEXT_SECRET }] });
   const user = verifier.verify(token);
   const envelope = codec.sign(user, 'bench-request');
+  // USER_CONTEXT_SIGNING=ed25519, for comparison: the gateway signs with
+  // the private key, services verify with the public key alone.
+  const pair = generateKeyPairSync('ed25519');
+  const edCodec = new ContextEnvelopeCodec({ keys: [{ id: 'k1', ...pair }] });
+  const edEnvelope = edCodec.sign(user, 'bench-request');
 
   const bench = new Bench({ time: options.quick ? 100 : 1000 });
   bench
@@ -218,7 +223,9 @@ async function runMicroBenchmarks() {
     .add('jwt verify, cached', () => cachedVerifier.verify(token))
     .add('envelope sign', () => codec.sign(user, 'bench-request'))
     .add('envelope verify', () => codec.verify(envelope))
-    .add('envelope sign + verify', () => codec.verify(codec.sign(user, 'bench-request')));
+    .add('envelope sign + verify', () => codec.verify(codec.sign(user, 'bench-request')))
+    .add('ed25519 envelope sign', () => edCodec.sign(user, 'bench-request'))
+    .add('ed25519 envelope verify', () => edCodec.verify(edEnvelope));
   await bench.run();
 
   return Object.fromEntries(

@@ -33,7 +33,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   const envelope = envelopeOptionsFromEnv(env);
   // One shared value would let anyone who can mint user tokens mint
   // envelopes too, and the other way round.
-  if (envelope.keys.some((key) => String(key.secret) === jwt.secret)) {
+  if (envelope.keys.some((key) => 'secret' in key && String(key.secret) === jwt.secret)) {
     throw new Error(
       'JWT_SECRET and USER_CONTEXT_SECRET must differ. Give each its own random value.',
     );

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 
 import { ContextEnvelopeCodecOptions, EnvelopeKey } from '../envelope/context-envelope.codec';
 import {
@@ -129,6 +130,15 @@ export function envelopeOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): ContextEnvelopeCodecOptions {
   const ttlSeconds = intFromEnv('USER_CONTEXT_TTL_SECONDS', 60, { min: 1, max: 3600 }, env);
+  const signing = (env.USER_CONTEXT_SIGNING || 'hmac').toLowerCase();
+  if (signing === 'ed25519') {
+    return { ...ed25519KeysFromEnv(env), ttlSeconds };
+  }
+  if (signing !== 'hmac') {
+    throw new Error(
+      `USER_CONTEXT_SIGNING must be hmac or ed25519, got "${env.USER_CONTEXT_SIGNING}".`,
+    );
+  }
   if (env.USER_CONTEXT_KEYS) {
     if (env.USER_CONTEXT_SECRET || env.USER_CONTEXT_KEY_ID) {
       throw new Error(
@@ -146,6 +156,75 @@ export function envelopeOptionsFromEnv(
     ],
     ttlSeconds,
   };
+}
+
+/** DER prefixes that turn a raw 32-byte Ed25519 key into PKCS#8 and SPKI. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** Reads a raw 32-byte Ed25519 key written in base64url, as `npm run context-keys` prints it. */
+function rawEd25519Key(name: string, value: string): Buffer {
+  const raw = Buffer.from(value.trim(), 'base64url');
+  if (raw.length !== 32 || raw.toString('base64url') !== value.trim()) {
+    throw new Error(
+      `${name} must be a 32-byte Ed25519 key in base64url; run npm run context-keys.`,
+    );
+  }
+  return raw;
+}
+
+/**
+ * Reads the Ed25519 settings: `USER_CONTEXT_PRIVATE_KEY` on the gateway
+ * only, `USER_CONTEXT_PUBLIC_KEYS` (`<id>=<key>` entries) on every app, and
+ * `USER_CONTEXT_FORWARDED_FROM`, the services whose envelopes this one
+ * accepts when they are passed on unchanged.
+ */
+function ed25519KeysFromEnv(
+  env: NodeJS.ProcessEnv,
+): Pick<ContextEnvelopeCodecOptions, 'keys' | 'forwardedFrom'> {
+  const keys: EnvelopeKey[] = [];
+  if (env.USER_CONTEXT_PRIVATE_KEY) {
+    const seed = rawEd25519Key('USER_CONTEXT_PRIVATE_KEY', env.USER_CONTEXT_PRIVATE_KEY);
+    const privateKey = createPrivateKey({
+      key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    keys.push({
+      id: env.USER_CONTEXT_KEY_ID || 'k1',
+      privateKey,
+      publicKey: createPublicKey(privateKey),
+    });
+  }
+  for (const entry of (env.USER_CONTEXT_PUBLIC_KEYS ?? '')
+    .split(',')
+    .filter((part) => part.trim())) {
+    const separator = entry.indexOf('=');
+    const id = entry.slice(0, separator).trim();
+    if (separator <= 0) {
+      throw new Error('USER_CONTEXT_PUBLIC_KEYS entries must have the form <id>=<public key>.');
+    }
+    if (keys.some((key) => key.id === id)) {
+      continue;
+    }
+    const raw = rawEd25519Key(`USER_CONTEXT_PUBLIC_KEYS key "${id}"`, entry.slice(separator + 1));
+    const publicKey = createPublicKey({
+      key: Buffer.concat([ED25519_SPKI_PREFIX, raw]),
+      format: 'der',
+      type: 'spki',
+    });
+    keys.push({ id, publicKey });
+  }
+  if (keys.length === 0) {
+    throw new Error(
+      'USER_CONTEXT_SIGNING=ed25519 needs USER_CONTEXT_PUBLIC_KEYS (and USER_CONTEXT_PRIVATE_KEY on the gateway); run npm run context-keys.',
+    );
+  }
+  const forwardedFrom = (env.USER_CONTEXT_FORWARDED_FROM ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  return { keys, forwardedFrom };
 }
 
 /**

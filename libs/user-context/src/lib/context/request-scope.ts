@@ -8,6 +8,8 @@ export interface RequestScope {
   readonly requestId: string;
   /** The verified user; unset until the gateway's guard has checked the token. */
   user?: UserContext;
+  /** The envelope this message arrived with, which a service that cannot sign forwards. */
+  envelope?: string;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 
 import { UserContext } from '../user-context.interface';
 import { ContextEnvelopeCodec, ContextEnvelopeCodecOptions } from './context-envelope.codec';
@@ -93,12 +93,14 @@ describe('ContextEnvelopeCodec', () => {
 
   describe('sign and verify', () => {
     it('round-trips a user with email', () => {
-      const verified = codec.verify(codec.sign(ALICE, 'req-1', NOW), NOW);
+      const envelope = codec.sign(ALICE, 'req-1', NOW);
+      const verified = codec.verify(envelope, NOW);
 
       expect(verified).toStrictEqual({
         user: ALICE,
         requestId: 'req-1',
         keyId: 'k1',
+        envelope,
         issuedAt: NOW_SECONDS,
         expiresAt: NOW_SECONDS + TTL_SECONDS,
       });
@@ -339,6 +341,73 @@ describe('ContextEnvelopeCodec', () => {
       expect(() => orders.verify([version, keyId, retargeted, signature].join('.'))).toThrow(
         'User context envelope signature is invalid.',
       );
+    });
+  });
+
+  describe('Ed25519 keys', () => {
+    const pair = generateKeyPairSync('ed25519');
+    const signer = new ContextEnvelopeCodec({
+      keys: [{ id: 'ed1', publicKey: pair.publicKey, privateKey: pair.privateKey }],
+    });
+    const verifier = new ContextEnvelopeCodec({
+      keys: [{ id: 'ed1', publicKey: pair.publicKey }],
+      audience: 'inventory',
+      forwardedFrom: ['orders'],
+    });
+
+    it('verifies with the public key alone', () => {
+      const envelope = signer.sign(ALICE, 'req-ed-1', Date.now(), 'inventory');
+
+      expect(verifier.verify(envelope).user).toEqual(ALICE);
+    });
+
+    it('cannot sign without the private key', () => {
+      expect(verifier.canSign).toBe(false);
+      expect(() => verifier.sign(ALICE, 'req-ed-2')).toThrow('has no private key');
+    });
+
+    it('accepts an envelope forwarded by a listed service', () => {
+      const envelope = signer.sign(ALICE, 'req-ed-3', Date.now(), 'orders');
+
+      expect(verifier.verify(envelope).requestId).toBe('req-ed-3');
+    });
+
+    it('rejects an envelope for an unlisted service', () => {
+      const envelope = signer.sign(ALICE, 'req-ed-4', Date.now(), 'payments');
+
+      expect(() => verifier.verify(envelope)).toThrow(ContextEnvelopeError);
+    });
+
+    it('rejects a changed payload', () => {
+      const envelope = signer.sign(ALICE, 'req-ed-5', Date.now(), 'inventory');
+      const [version, keyId, payload, signature] = envelope.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const escalated = Buffer.from(JSON.stringify({ ...claims, permissions: ['*'] })).toString(
+        'base64url',
+      );
+
+      expect(() => verifier.verify([version, keyId, escalated, signature].join('.'))).toThrow(
+        'User context envelope signature is invalid.',
+      );
+    });
+
+    it('rejects another key pair', () => {
+      const other = generateKeyPairSync('ed25519');
+      const impostor = new ContextEnvelopeCodec({
+        keys: [{ id: 'ed1', publicKey: other.publicKey, privateKey: other.privateKey }],
+      });
+
+      expect(() =>
+        verifier.verify(impostor.sign(ALICE, 'req-ed-6', Date.now(), 'inventory')),
+      ).toThrow('User context envelope signature is invalid.');
+    });
+
+    it('rejects an HMAC envelope under the same key id', () => {
+      const hmacSigner = codecWith({ keys: [{ id: 'ed1', secret: SECRET_1 }] });
+
+      expect(() =>
+        verifier.verify(hmacSigner.sign(ALICE, 'req-ed-7', Date.now(), 'inventory')),
+      ).toThrow(ContextEnvelopeError);
     });
   });
 

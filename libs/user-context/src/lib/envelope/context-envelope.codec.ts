@@ -1,15 +1,41 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import {
+  createHmac,
+  KeyObject,
+  sign as signWithKey,
+  timingSafeEqual,
+  verify as verifyWithKey,
+} from 'node:crypto';
 
 import { UserContext } from '../user-context.interface';
 import { ContextEnvelopeError } from './context-envelope.error';
 
-/** One HMAC-SHA256 key of the ring, named by the id that envelopes carry. */
-export interface EnvelopeKey {
+/**
+ * One key of the ring, named by the id that envelopes carry: an HMAC-SHA256
+ * `secret`, or an Ed25519 `publicKey` with, on the signer only, its
+ * `privateKey`.
+ */
+export type EnvelopeKey = HmacEnvelopeKey | Ed25519EnvelopeKey;
+
+export interface HmacEnvelopeKey {
   /** Key id, 1-64 characters of `[A-Za-z0-9_-]`. */
   id: string;
   /** Shared secret; at least 32 bytes. */
   secret: string | Buffer;
 }
+
+export interface Ed25519EnvelopeKey {
+  /** Key id, 1-64 characters of `[A-Za-z0-9_-]`. */
+  id: string;
+  /** Verifies envelopes signed with this key. */
+  publicKey: KeyObject;
+  /** Signs envelopes. Only the gateway has it, so services cannot mint a context. */
+  privateKey?: KeyObject;
+}
+
+/** A key as the codec uses it. */
+type RingKey =
+  | { kind: 'hmac'; secret: Buffer }
+  | { kind: 'ed25519'; publicKey: KeyObject; privateKey?: KeyObject };
 
 export interface ContextEnvelopeCodecOptions {
   /**
@@ -30,6 +56,12 @@ export interface ContextEnvelopeCodecOptions {
    * only signs.
    */
   audience?: string;
+  /**
+   * Other audiences this service accepts: the services that forward an
+   * envelope to it unchanged. Needed with Ed25519 keys, where a service
+   * cannot sign and passes on the envelope it received.
+   */
+  forwardedFrom?: string[];
 }
 
 /** Contents of a verified envelope: the user plus request and key metadata. */
@@ -37,6 +69,8 @@ export interface VerifiedEnvelope {
   user: UserContext;
   requestId: string;
   keyId: string;
+  /** The envelope as received, for a service that forwards it unchanged. */
+  envelope: string;
   /** Issue and expiry times, in seconds since the epoch. */
   issuedAt: number;
   expiresAt: number;
@@ -71,12 +105,12 @@ const CANONICAL_LAST_CHARACTERS = 'AEIMQUYcgkosw048';
  * parsed only after the signature has been checked in constant time.
  */
 export class ContextEnvelopeCodec {
-  private readonly keys = new Map<string, Buffer>();
+  private readonly keys = new Map<string, RingKey>();
   private readonly signingKeyId: string;
   private readonly ttlSeconds: number;
   private readonly toleranceSeconds: number;
   private readonly maxLength: number;
-  private readonly audience?: string;
+  private readonly audiences?: Set<string>;
 
   constructor(options: ContextEnvelopeCodecOptions) {
     if (options.keys.length === 0) {
@@ -86,7 +120,7 @@ export class ContextEnvelopeCodec {
       if (this.keys.has(key.id)) {
         throw new Error(`Envelope key id "${key.id}" is listed twice; every key needs its own id.`);
       }
-      this.keys.set(key.id, toHmacKey(key));
+      this.keys.set(key.id, toRingKey(key));
     }
     this.signingKeyId = options.keys[0].id;
     this.ttlSeconds = positiveNumber(options.ttlSeconds ?? 60, 'ttlSeconds');
@@ -94,11 +128,19 @@ export class ContextEnvelopeCodec {
     if (!Number.isFinite(this.toleranceSeconds) || this.toleranceSeconds < 0) {
       throw new Error(`clockToleranceSeconds must be 0 or more, got ${this.toleranceSeconds}.`);
     }
-    this.audience = options.audience;
+    this.audiences =
+      options.audience === undefined
+        ? undefined
+        : new Set([options.audience, ...(options.forwardedFrom ?? [])]);
     this.maxLength = options.maxLength ?? 8192;
     if (!Number.isInteger(this.maxLength) || this.maxLength <= 0) {
       throw new Error(`maxLength must be a positive integer, got ${this.maxLength}.`);
     }
+  }
+
+  /** Tells whether this codec can sign: false for a service that has only Ed25519 public keys. */
+  get canSign(): boolean {
+    return isSigningKey(this.keys.get(this.signingKeyId) as RingKey);
   }
 
   /**
@@ -121,8 +163,18 @@ export class ContextEnvelopeCodec {
     };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const signingInput = `${VERSION}.${this.signingKeyId}.${payload}`;
-    const key = this.keys.get(this.signingKeyId) as Buffer;
-    const envelope = `${signingInput}.${hmac(key, signingInput).toString('base64url')}`;
+    const key = this.keys.get(this.signingKeyId) as RingKey;
+    let signature: Buffer;
+    if (key.kind === 'hmac') {
+      signature = hmac(key.secret, signingInput);
+    } else if (key.privateKey) {
+      signature = signWithKey(null, Buffer.from(signingInput), key.privateKey);
+    } else {
+      throw new Error(
+        `Envelope key "${this.signingKeyId}" has no private key: this codec can verify envelopes but not sign them.`,
+      );
+    }
+    const envelope = `${signingInput}.${signature.toString('base64url')}`;
 
     // Checked here too, so that a user with very many roles or permissions
     // gets a clear error at the sender instead of a rejection downstream.
@@ -173,14 +225,18 @@ export class ContextEnvelopeCodec {
         'User context envelope names an unknown key id.',
       );
     }
-    this.checkSignature(key, `${version}.${keyId}.${payload}`, payload, signature);
+    if (key.kind === 'hmac') {
+      this.checkSignature(key.secret, `${version}.${keyId}.${payload}`, payload, signature);
+    } else {
+      checkEd25519Signature(key.publicKey, `${version}.${keyId}.${payload}`, payload, signature);
+    }
 
     const claims = parseClaims(payload);
     this.checkLifetime(claims, now);
-    if (this.audience !== undefined && claims.aud !== this.audience) {
+    if (this.audiences !== undefined && !this.audiences.has(claims.aud as string)) {
       throw new ContextEnvelopeError(
         'wrong-audience',
-        `User context envelope is not for this service ("${this.audience}").`,
+        `User context envelope is not for this service ("${[...this.audiences][0]}").`,
       );
     }
 
@@ -193,6 +249,7 @@ export class ContextEnvelopeCodec {
       },
       requestId: claims.rid,
       keyId,
+      envelope,
       issuedAt: claims.iat,
       expiresAt: claims.exp,
     };
@@ -245,12 +302,57 @@ export class ContextEnvelopeCodec {
   }
 }
 
-function toHmacKey(key: EnvelopeKey): Buffer {
+/** Tells whether a ring key can sign: an Ed25519 key without its private half cannot. */
+function isSigningKey(key: RingKey): boolean {
+  return key.kind === 'hmac' || key.privateKey !== undefined;
+}
+
+function toRingKey(key: EnvelopeKey): RingKey {
   if (!KEY_ID_PATTERN.test(key.id)) {
     throw new Error(
       `Envelope key id "${key.id}" is invalid; use 1-64 characters of A-Z, a-z, 0-9, "_" or "-".`,
     );
   }
+  if ('publicKey' in key) {
+    if (key.publicKey.asymmetricKeyType !== 'ed25519') {
+      throw new Error(`Envelope key "${key.id}" must be an Ed25519 public key.`);
+    }
+    if (key.privateKey && key.privateKey.asymmetricKeyType !== 'ed25519') {
+      throw new Error(`Envelope key "${key.id}" must have an Ed25519 private key.`);
+    }
+    return { kind: 'ed25519', publicKey: key.publicKey, privateKey: key.privateKey };
+  }
+  return { kind: 'hmac', secret: toHmacKey(key) };
+}
+
+const ED25519_SIGNATURE_LENGTH = 86;
+
+/**
+ * Verifies an Ed25519 signature. 64 bytes encode as 86 base64url characters
+ * whose last one carries 4 unused bits; only the canonical spelling passes,
+ * so an envelope has exactly one valid form here too.
+ */
+function checkEd25519Signature(
+  publicKey: KeyObject,
+  signingInput: string,
+  payload: string,
+  signature: string,
+): void {
+  const received = Buffer.from(signature, 'base64url');
+  const valid =
+    signature.length === ED25519_SIGNATURE_LENGTH &&
+    received.toString('base64url') === signature &&
+    verifyWithKey(null, Buffer.from(signingInput), publicKey, received);
+  if (valid) {
+    return;
+  }
+  if (!BASE64URL_PATTERN.test(payload) || !BASE64URL_PATTERN.test(signature)) {
+    throw new ContextEnvelopeError('malformed', 'User context envelope is not base64url encoded.');
+  }
+  throw new ContextEnvelopeError('bad-signature', 'User context envelope signature is invalid.');
+}
+
+function toHmacKey(key: HmacEnvelopeKey): Buffer {
   const secret = typeof key.secret === 'string' ? Buffer.from(key.secret) : key.secret;
   if (secret.length < MIN_SECRET_BYTES) {
     throw new Error(

@@ -21,6 +21,11 @@ export function signCurrentUser(codec: ContextEnvelopeCodec, audience?: string):
   if (!scope?.user) {
     throw new MissingUserContextError();
   }
+  if (!codec.canSign && scope.envelope) {
+    // Ed25519: only the gateway can sign. The envelope received goes on
+    // unchanged; its receiver must list this service in `forwardedFrom`.
+    return scope.envelope;
+  }
   return codec.sign(scope.user, scope.requestId, Date.now(), audience);
 }
 
@@ -30,5 +35,8 @@ export function signCurrentUser(codec: ContextEnvelopeCodec, audience?: string):
  * never run as the user of the message before it on the same socket.
  */
 export function runInVerifiedScope<T>(verified: VerifiedEnvelope, handler: () => T): T {
-  return runInScope({ requestId: verified.requestId, user: verified.user }, handler);
+  return runInScope(
+    { requestId: verified.requestId, user: verified.user, envelope: verified.envelope },
+    handler,
+  );
 }
