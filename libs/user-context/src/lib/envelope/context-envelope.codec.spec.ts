@@ -301,6 +301,29 @@ describe('ContextEnvelopeCodec', () => {
     });
   });
 
+  describe('each claim changed', () => {
+    const envelope = codec.sign(ALICE, 'req-field', NOW, 'orders');
+    const [version, keyId, payload, signature] = envelope.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+
+    it.each([
+      ['sub', 'mallory'],
+      ['email', 'mallory@example.com'],
+      ['roles', ['admin', 'auditor', 'root']],
+      ['permissions', ['orders:read', 'orders:write', 'orders:read:all']],
+      ['rid', 'req-other'],
+      ['aud', 'inventory'],
+      ['iat', claims.iat + 3600],
+      ['exp', claims.exp + 3600],
+    ])('rejects a changed %s', (field, value) => {
+      const changed = Buffer.from(JSON.stringify({ ...claims, [field]: value })).toString(
+        'base64url',
+      );
+
+      expect(reasonOf(codec, [version, keyId, changed, signature].join('.'))).toBe('bad-signature');
+    });
+  });
+
   describe('audience', () => {
     const orders = codecWith({ audience: 'orders' });
 
