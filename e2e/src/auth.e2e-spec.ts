@@ -207,6 +207,24 @@ describe(onTransport('gateway authentication'), () => {
       expect(repeated).toBe(401);
     });
 
+    it.each([
+      ['a query token', '?access_token=x', {}],
+      ['an array-style query token', '?access_token[]=x', {}],
+      ['a token after a semicolon', '?a=1;access_token=x', {}],
+      ['a percent-encoded name', '?access%5Ftoken=x', {}],
+      ['a cookie token', '', { cookie: 'access_token=x' }],
+      ['a cookie with a space before "="', '', { cookie: 'access_token =x' }],
+      ['a comma-separated cookie', '', { cookie: 'a=1,access_token=x' }],
+    ])('returns 401 for a header plus %s', async (_name, query, headers) => {
+      const result = await stack.request('GET', `/me${query}`, {
+        token: valid(),
+        headers: headers as Record<string, string>,
+      });
+
+      expect(result.status).toBe(401);
+      expect(result.body.message).toContain('Send exactly one credential');
+    });
+
     it('returns 401 for a sub with control characters', async () => {
       const token = stack.token(
         { sub: 'alice\r\nx-admin: 1' },

@@ -38,6 +38,9 @@ import { UserContextService } from './user-context.service';
  *   }),
  * })
  */
+/** Characters kept free below the envelope size limit by the gateway. */
+const GATEWAY_ENVELOPE_HEADROOM = 256;
+
 @Module({
   providers: [
     {
@@ -48,6 +51,12 @@ import { UserContextService } from './user-context.service';
         new ContextEnvelopeCodec({
           ...options.envelope,
           audience: options.role === 'service' ? options.serviceName : undefined,
+          // Room for the services' re-signed envelopes (longer audience,
+          // Ed25519 signature), so a context the gateway accepts never
+          // fails at the next hop.
+          ...(options.role === 'gateway'
+            ? { maxSignedLength: (options.envelope.maxLength ?? 8192) - GATEWAY_ENVELOPE_HEADROOM }
+            : {}),
         }),
     },
     {

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { generateKeyPairSync, KeyObject } from 'node:crypto';
 
 import {
   addressFromEnv,
@@ -289,6 +290,54 @@ describe('env', () => {
 
     it('keeps development secrets at least 32 bytes', () => {
       expect(Buffer.byteLength(DEVELOPMENT_USER_CONTEXT_SECRET)).toBeGreaterThanOrEqual(32);
+    });
+  });
+  describe('Ed25519 keys', () => {
+    const rawKey = (key: KeyObject, type: 'pkcs8' | 'spki') => {
+      const der = key.export({ type, format: 'der' });
+      return der.subarray(der.length - 32).toString('base64url');
+    };
+    const first = generateKeyPairSync('ed25519');
+    const second = generateKeyPairSync('ed25519');
+
+    it('reads the gateway key and the public ring', () => {
+      const options = envelopeOptionsFromEnv({
+        USER_CONTEXT_SIGNING: 'ed25519',
+        USER_CONTEXT_PRIVATE_KEY: rawKey(first.privateKey, 'pkcs8'),
+        USER_CONTEXT_PUBLIC_KEYS: `k1=${rawKey(first.publicKey, 'spki')},k0=${rawKey(second.publicKey, 'spki')}`,
+      });
+
+      expect(options.keys.map((key) => key.id)).toEqual(['k1', 'k0']);
+    });
+
+    it('rejects a public key that does not match the private key', () => {
+      expect(() =>
+        envelopeOptionsFromEnv({
+          USER_CONTEXT_SIGNING: 'ed25519',
+          USER_CONTEXT_PRIVATE_KEY: rawKey(first.privateKey, 'pkcs8'),
+          USER_CONTEXT_PUBLIC_KEYS: `k1=${rawKey(second.publicKey, 'spki')}`,
+        }),
+      ).toThrow('does not match USER_CONTEXT_PRIVATE_KEY');
+    });
+
+    it('rejects a key id listed twice', () => {
+      const key = rawKey(first.publicKey, 'spki');
+
+      expect(() =>
+        envelopeOptionsFromEnv({
+          USER_CONTEXT_SIGNING: 'ed25519',
+          USER_CONTEXT_PUBLIC_KEYS: `k1=${key},k1=${key}`,
+        }),
+      ).toThrow('lists key "k1" twice');
+    });
+
+    it('rejects Ed25519 variables without Ed25519 signing', () => {
+      expect(() =>
+        envelopeOptionsFromEnv({
+          USER_CONTEXT_SECRET: REAL_SECRET,
+          USER_CONTEXT_PUBLIC_KEYS: `k1=${rawKey(first.publicKey, 'spki')}`,
+        }),
+      ).toThrow('need USER_CONTEXT_SIGNING=ed25519');
     });
   });
 });

@@ -48,7 +48,7 @@ export function secretFromEnv(
       `${name} contains only whitespace. Set it to a random secret of at least 32 bytes.`,
     );
   }
-  if (production && value.trim() === developmentValue) {
+  if (production && [developmentValue, ...DEVELOPMENT_SECRETS].includes(value.trim())) {
     throw new Error(
       `${name} is the built-in development secret. Set a random secret of at least 32 bytes.`,
     );
@@ -85,6 +85,8 @@ export function intFromEnv(
  */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-change-me-0000';
 export const DEVELOPMENT_USER_CONTEXT_SECRET = 'development-only-user-context-secret-change-me';
+
+const DEVELOPMENT_SECRETS = [DEVELOPMENT_JWT_SECRET, DEVELOPMENT_USER_CONTEXT_SECRET];
 
 /**
  * Reads the gateway's token settings: the key (`JWT_SECRET`, `JWT_PUBLIC_KEY`,
@@ -138,6 +140,16 @@ export function envelopeOptionsFromEnv(
     throw new Error(
       `USER_CONTEXT_SIGNING must be hmac or ed25519, got "${env.USER_CONTEXT_SIGNING}".`,
     );
+  }
+  // Set without Ed25519 signing they would be ignored, and the app would
+  // quietly fall back to an HMAC key.
+  const stray = [
+    'USER_CONTEXT_PRIVATE_KEY',
+    'USER_CONTEXT_PUBLIC_KEYS',
+    'USER_CONTEXT_FORWARDED_FROM',
+  ].filter((name) => env[name]);
+  if (stray.length > 0) {
+    throw new Error(`${stray.join(' and ')} need USER_CONTEXT_SIGNING=ed25519.`);
   }
   if (env.USER_CONTEXT_KEYS) {
     if (env.USER_CONTEXT_SECRET || env.USER_CONTEXT_KEY_ID) {
@@ -204,15 +216,25 @@ function ed25519KeysFromEnv(
     if (separator <= 0) {
       throw new Error('USER_CONTEXT_PUBLIC_KEYS entries must have the form <id>=<public key>.');
     }
-    if (keys.some((key) => key.id === id)) {
-      continue;
-    }
     const raw = rawEd25519Key(`USER_CONTEXT_PUBLIC_KEYS key "${id}"`, entry.slice(separator + 1));
     const publicKey = createPublicKey({
       key: Buffer.concat([ED25519_SPKI_PREFIX, raw]),
       format: 'der',
       type: 'spki',
     });
+    const same = keys.find((key) => key.id === id);
+    if (same && 'privateKey' in same && same.privateKey) {
+      // The gateway's own key, listed for the services: it must be the same.
+      if (!same.publicKey.equals(publicKey)) {
+        throw new Error(
+          `USER_CONTEXT_PUBLIC_KEYS key "${id}" does not match USER_CONTEXT_PRIVATE_KEY; every service would reject the gateway.`,
+        );
+      }
+      continue;
+    }
+    if (same) {
+      throw new Error(`USER_CONTEXT_PUBLIC_KEYS lists key "${id}" twice.`);
+    }
     keys.push({ id, publicKey });
   }
   if (keys.length === 0) {
@@ -242,7 +264,7 @@ function keyRingFromEnv(value: string, env: NodeJS.ProcessEnv): EnvelopeKey[] {
         `USER_CONTEXT_KEYS entry ${index + 1} must have the form <id>=<secret>, such as k2=<64 hex characters>.`,
       );
     }
-    if (env.NODE_ENV === 'production' && secret === DEVELOPMENT_USER_CONTEXT_SECRET) {
+    if (env.NODE_ENV === 'production' && DEVELOPMENT_SECRETS.includes(secret)) {
       throw new Error(`USER_CONTEXT_KEYS key "${id}" is the built-in development secret.`);
     }
     return { id, secret };
@@ -290,7 +312,8 @@ export function transportFromEnv(env: NodeJS.ProcessEnv = process.env): Transpor
 
 /**
  * Reads the claim mapping: `CLAIMS_PRESET` (default, keycloak, auth0 or
- * azure), `CLAIMS_CLIENT_ID` for Keycloak and `CLAIMS_NAMESPACE` for Auth0.
+ * azure), `CLAIMS_CLIENT_ID` for Keycloak (default `JWT_AUDIENCE`) and
+ * `CLAIMS_NAMESPACE` for Auth0.
  */
 export function claimsMapperFromEnv(env: NodeJS.ProcessEnv = process.env): ClaimsMapper {
   const preset = (env.CLAIMS_PRESET || 'default').toLowerCase();
@@ -300,7 +323,9 @@ export function claimsMapperFromEnv(env: NodeJS.ProcessEnv = process.env): Claim
     );
   }
   return claimsMapperFor(preset as ClaimsPreset, {
-    clientId: env.CLAIMS_CLIENT_ID || undefined,
+    // The API's own client by default, not the token's azp: any client whose
+    // tokens reach this API could otherwise define roles named like ours.
+    clientId: env.CLAIMS_CLIENT_ID || env.JWT_AUDIENCE || undefined,
     namespace: env.CLAIMS_NAMESPACE || undefined,
   });
 }

@@ -50,6 +50,12 @@ export interface ContextEnvelopeCodecOptions {
   /** Envelopes longer than this many characters are rejected unparsed. Default 8192. */
   maxLength?: number;
   /**
+   * Longest envelope this codec signs; default `maxLength`. A gateway keeps
+   * room below `maxLength`, because a service re-signs the same context for
+   * the next hop under a longer audience name or with Ed25519.
+   */
+  maxSignedLength?: number;
+  /**
    * The service this codec verifies for. When set, `verify` accepts only
    * envelopes signed for it (`aud`), so an envelope captured on its way to
    * one service cannot be replayed to another. Unset on a gateway, which
@@ -110,6 +116,7 @@ export class ContextEnvelopeCodec {
   private readonly ttlSeconds: number;
   private readonly toleranceSeconds: number;
   private readonly maxLength: number;
+  private readonly maxSignedLength: number;
   private readonly audiences?: Set<string>;
 
   constructor(options: ContextEnvelopeCodecOptions) {
@@ -136,6 +143,7 @@ export class ContextEnvelopeCodec {
     if (!Number.isInteger(this.maxLength) || this.maxLength <= 0) {
       throw new Error(`maxLength must be a positive integer, got ${this.maxLength}.`);
     }
+    this.maxSignedLength = Math.min(options.maxSignedLength ?? this.maxLength, this.maxLength);
   }
 
   /** Tells whether this codec can sign: false for a service that has only Ed25519 public keys. */
@@ -178,10 +186,10 @@ export class ContextEnvelopeCodec {
 
     // Checked here too, so that a user with very many roles or permissions
     // gets a clear error at the sender instead of a rejection downstream.
-    if (envelope.length > this.maxLength) {
+    if (envelope.length > this.maxSignedLength) {
       throw new ContextEnvelopeError(
         'too-large',
-        `User context is too large to sign: ${envelope.length} characters, at most ${this.maxLength}.`,
+        `User context is too large to sign: ${envelope.length} characters, at most ${this.maxSignedLength}.`,
       );
     }
     return envelope;

@@ -17,14 +17,18 @@ interface HttpRequestLike {
   headers: Record<string, string | string[] | undefined>;
   /** Header names and values as received: Express has them here, Fastify under `raw`. */
   rawHeaders?: string[];
-  raw?: { rawHeaders?: string[] };
-  query?: unknown;
+  raw?: { rawHeaders?: string[]; url?: string };
+  url?: string;
+  originalUrl?: string;
   user?: unknown;
 }
 
 /** Names under which RFC 6750 lets clients send a token outside the header; the gateway accepts none. */
-const OTHER_CREDENTIAL_NAME = 'access_token';
-const OTHER_CREDENTIAL_COOKIE = /(?:^|;)\s*access_token=/;
+// Lenient on purpose: spaces or a tab before "=", commas between cookies,
+// "access_token[]" and ";" between parameters are all read as access_token
+// by some parser that may sit in front of or behind the gateway.
+const OTHER_CREDENTIAL_COOKIE = /(?:^|[;,])\s*access_token\s*=/i;
+const OTHER_CREDENTIAL_PARAMETER = /(?:^|[&;])\s*access_token\s*(?:\[[^\]]*\])?\s*=/i;
 
 /**
  * Authenticates every request before other guards run.
@@ -126,13 +130,23 @@ export class AuthenticationGuard implements CanActivate {
  * front may pick the other one, so such a request is rejected.
  */
 function hasOtherCredential(request: HttpRequestLike): boolean {
-  const query = request.query;
-  if (typeof query === 'object' && query !== null && OTHER_CREDENTIAL_NAME in query) {
+  // The raw query string, not a parsed one: parsers disagree on spellings.
+  const url = request.originalUrl ?? request.raw?.url ?? request.url ?? '';
+  const query = url.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+  if (OTHER_CREDENTIAL_PARAMETER.test(safelyDecoded(query))) {
     return true;
   }
   const cookie = request.headers.cookie;
   const cookies = Array.isArray(cookie) ? cookie.join(';') : (cookie ?? '');
   return OTHER_CREDENTIAL_COOKIE.test(cookies);
+}
+
+function safelyDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
 }
 
 function countAuthorizationHeaders(request: HttpRequestLike): number {

@@ -32,7 +32,13 @@ function sign(
   claims: jose.JWTPayload = {},
   header: Partial<jose.JWTHeaderParameters> = {},
 ) {
-  return new jose.SignJWT({ sub: 'alice', permissions: ['orders:read'], iss: issuer, ...claims })
+  return new jose.SignJWT({
+    sub: 'alice',
+    permissions: ['orders:read'],
+    iss: issuer,
+    aud: 'platform-api',
+    ...claims,
+  })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, ...header })
     .setIssuedAt()
     .setExpirationTime('5m')
@@ -43,6 +49,8 @@ function sign(
 class FakeProvider {
   keys: SigningKey[] = [];
   jwksRequests = 0;
+  /** Serves a key set with an entry that is not a key. */
+  broken = false;
   private server?: Server;
   port = 0;
 
@@ -77,7 +85,7 @@ class FakeProvider {
         alg,
       })),
     );
-    response.end(JSON.stringify({ keys: jwks }));
+    response.end(JSON.stringify({ keys: this.broken ? [...jwks, 'oops'] : jwks }));
   }
 }
 
@@ -99,7 +107,9 @@ describe('JwtVerifier with an identity provider', () => {
     new JwtVerifier(
       {
         oidcIssuer: provider.issuer,
-        keyRefreshCooldownSeconds: 0,
+        audience: 'platform-api',
+        // The least cooldown allowed: every test may fetch again at once.
+        keyRefreshCooldownSeconds: 0.001,
         keyFetchTimeoutMs: 500,
         ...options,
       },
@@ -183,7 +193,7 @@ describe('JwtVerifier with an identity provider', () => {
   });
 
   it('requires exp', async () => {
-    const token = await new jose.SignJWT({ sub: 'alice', iss: issuer })
+    const token = await new jose.SignJWT({ sub: 'alice', iss: issuer, aud: 'platform-api' })
       .setProtectedHeader({ alg: 'RS256', kid: rsa.kid })
       .sign(rsa.privateKey);
 
@@ -242,12 +252,53 @@ describe('JwtVerifier with an identity provider', () => {
     });
   });
 
+  it('stops accepting a withdrawn key after the cache time', async () => {
+    const verifier = verifierFor({ keyCacheSeconds: 1 });
+    const token = await sign(rsa);
+    await verifier.verify(token);
+    provider.keys = [await signingKey('rsa-later', 'RS256')];
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    const error = await failure(verifier.verify(token));
+
+    expect(error).toBeInstanceOf(UnauthorizedException);
+  });
+
+  it('answers 503 for a key set that is not valid', async () => {
+    const verifier = verifierFor();
+    provider.broken = true;
+    try {
+      const error = await failure(verifier.verify(await sign(rsa)));
+
+      expect(error).toBeInstanceOf(ServiceUnavailableException);
+    } finally {
+      provider.broken = false;
+    }
+  });
+
+  it.each([
+    ['no audience', { audience: undefined }, 'JWT_AUDIENCE is required'],
+    ['plain http elsewhere', { oidcIssuer: 'http://idp.example' }, 'must use https'],
+    [
+      'a JWKS_URI without issuer',
+      { oidcIssuer: undefined, jwksUri: 'https://idp.example/jwks' },
+      'JWT_ISSUER is required',
+    ],
+  ])('refuses %s', (_name, options, message) => {
+    expect(() => verifierFor(options as Partial<JwtVerificationOptions>)).toThrow(message);
+  });
+
   it('answers 503 when the provider hangs', async () => {
     const hanging = createServer(() => undefined);
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
     const { port } = hanging.address() as AddressInfo;
     const verifier = new JwtVerifier(
-      { jwksUri: `http://127.0.0.1:${port}/jwks`, keyFetchTimeoutMs: 300 },
+      {
+        jwksUri: `http://127.0.0.1:${port}/jwks`,
+        issuer: 'http://127.0.0.1',
+        audience: 'platform-api',
+        keyFetchTimeoutMs: 300,
+      },
       defaultClaimsMapper,
     );
     try {
@@ -282,6 +333,22 @@ describe('static public keys', () => {
     const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
     expect(() => algorithmsForKey(publicKeyFromPem(pem))).toThrow('RSA, P-256 or Ed25519');
+  });
+
+  it('rejects an RSA key under 2048 bits', () => {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+
+    expect(() => algorithmsForKey(publicKeyFromPem(pem))).toThrow('under 2048 bits');
+  });
+
+  it('rejects a private key behind a public key header', () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+    expect(() => publicKeyFromPem(`-----BEGIN PUBLIC KEY-----\n${pem}`)).toThrow(
+      'must be a PEM public key',
+    );
   });
 
   it('rejects a private key', () => {

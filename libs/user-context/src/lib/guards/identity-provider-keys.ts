@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { createPublicKey, KeyObject } from 'node:crypto';
 
 import type { JWTVerifyGetKey, JSONWebKeySet } from 'jose';
@@ -21,9 +22,12 @@ export class IdentityProviderUnavailableError extends Error {
 export function algorithmsForKey(key: KeyObject): string[] {
   switch (key.asymmetricKeyType) {
     case 'rsa':
-      return ['RS256', 'PS256'];
     case 'rsa-pss':
-      return ['PS256'];
+      // jose, which verifies these, refuses RSA keys under 2048 bits.
+      if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+        throw new Error('JWT_PUBLIC_KEY is an RSA key under 2048 bits; use 2048 or more.');
+      }
+      return key.asymmetricKeyType === 'rsa' ? ['RS256', 'PS256'] : ['PS256'];
     case 'ec':
       if (key.asymmetricKeyDetails?.namedCurve === 'prime256v1') {
         return ['ES256'];
@@ -39,7 +43,7 @@ export function algorithmsForKey(key: KeyObject): string[] {
 
 /** Reads a PEM public key; a private key or a certificate is rejected, as is anything else. */
 export function publicKeyFromPem(pem: string): KeyObject {
-  if (!pem.includes('-----BEGIN PUBLIC KEY-----')) {
+  if (!pem.includes('-----BEGIN PUBLIC KEY-----') || pem.includes('PRIVATE KEY')) {
     throw new Error('JWT_PUBLIC_KEY must be a PEM public key ("-----BEGIN PUBLIC KEY-----").');
   }
   return createPublicKey(pem);
@@ -75,8 +79,10 @@ export class RemoteKeySet {
   private readonly cacheMs: number;
   private readonly cooldownMs: number;
   private readonly timeoutMs: number;
+  private readonly logger = new Logger(RemoteKeySet.name);
   private keys?: JWTVerifyGetKey;
-  private fetchedAt = 0;
+  /** When the keys in use were fetched, in milliseconds since the epoch. */
+  fetchedAt = 0;
   private lastAttemptAt = 0;
   private lastFailure?: string;
   private pending?: Promise<void>;
@@ -89,16 +95,28 @@ export class RemoteKeySet {
     if (!options.jwksUri === !options.oidcIssuer) {
       throw new Error('Set exactly one of JWKS_URI and OIDC_ISSUER.');
     }
-    this.cacheMs = (options.cacheSeconds ?? 600) * 1000;
-    this.cooldownMs = (options.cooldownSeconds ?? 30) * 1000;
-    this.timeoutMs = options.timeoutMs ?? 5000;
-    this.jwksUri = options.jwksUri;
+    this.cacheMs = positive(options.cacheSeconds ?? 600, 'keyCacheSeconds') * 1000;
+    // 0 turns the flood limit off, which only tests should do.
+    this.cooldownMs =
+      notNegative(options.cooldownSeconds ?? 30, 'keyRefreshCooldownSeconds') * 1000;
+    this.timeoutMs = positive(options.timeoutMs ?? 5000, 'keyFetchTimeoutMs');
+    this.jwksUri = options.jwksUri && checkedUrl(options.jwksUri, 'JWKS_URI');
+    if (options.oidcIssuer) {
+      checkedUrl(options.oidcIssuer, 'OIDC_ISSUER');
+    }
+  }
+
+  /** The milliseconds for which the keys in use stay fresh. */
+  get cacheDurationMs(): number {
+    return this.cacheMs;
   }
 
   /** The key resolver that `jwtVerify` calls with each token's header. */
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
     const stale = !this.keys || Date.now() - this.fetchedAt >= this.cacheMs;
-    if (stale && this.mayFetch()) {
+    // Stale keys are fetched again at once; only retries after a failure
+    // wait for the cooldown, so a withdrawn key stops working on time.
+    if (stale && (!this.lastFailure || this.mayFetch())) {
       await this.refresh();
     }
     try {
@@ -140,14 +158,16 @@ export class RemoteKeySet {
    */
   private refresh(): Promise<void> {
     this.pending ??= this.fetchKeys()
+      .then((jwks) => this.jose.createLocalJWKSet(jwks))
       .then(
-        (jwks) => {
-          this.keys = this.jose.createLocalJWKSet(jwks);
+        (keys) => {
+          this.keys = keys;
           this.fetchedAt = Date.now();
           this.lastFailure = undefined;
         },
         (error: unknown) => {
           this.lastFailure = error instanceof Error ? error.message : String(error);
+          this.logger.warn(`Could not fetch the identity provider's keys: ${this.lastFailure}`);
         },
       )
       .finally(() => {
@@ -201,8 +221,62 @@ export class RemoteKeySet {
     if (!response.ok) {
       throw new Error(`GET ${url} failed with status ${response.status}.`);
     }
-    return response.json();
+    return JSON.parse(await readLimited(response, url));
   }
+}
+
+/** Largest key set or discovery document read: real ones are a few kilobytes. */
+const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/** Reads a response body, failing once it passes `MAX_DOCUMENT_BYTES`. */
+async function readLimited(response: Response, url: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  for (;;) {
+    const chunk = reader ? await reader.read() : { done: true, value: undefined };
+    if (chunk.done) {
+      break;
+    }
+    size += chunk.value.byteLength;
+    if (size > MAX_DOCUMENT_BYTES) {
+      await reader?.cancel();
+      throw new Error(`GET ${url} returned more than ${MAX_DOCUMENT_BYTES} bytes.`);
+    }
+    chunks.push(Buffer.from(chunk.value));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Checks a provider URL: https, or http on the loopback interface only. */
+function checkedUrl(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${name} must be a URL, got "${value}".`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new Error(
+      `${name} must use https (plain http only on 127.0.0.1 or localhost): anyone on the way could replace the keys.`,
+    );
+  }
+  return value;
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`${name} must be a positive number, got ${value}.`);
+  }
+  return value;
+}
+
+function notNegative(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new Error(`${name} must be 0 or more, got ${value}.`);
+  }
+  return value;
 }
 
 function describeCause(error: unknown): string {

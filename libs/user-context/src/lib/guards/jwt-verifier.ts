@@ -26,8 +26,8 @@ const JWT_FAILURES: Record<string, string> = {
 interface PublicKeyVerification {
   key: KeyObject | jose.JWTVerifyGetKey;
   algorithms: string[];
-  /** Maximum time a verified token is served from the cache, for keys that can be revoked. */
-  maxCacheMs: number;
+  /** Returns how long a token verified now may be served from the cache, for keys that can be withdrawn. */
+  maxCacheMs: () => number;
 }
 
 /**
@@ -84,8 +84,20 @@ export class JwtVerifier {
       );
     } else if (options.publicKey !== undefined) {
       const key = publicKeyFromPem(options.publicKey);
-      this.publicKey = { key, algorithms: algorithmsForKey(key), maxCacheMs: Infinity };
+      this.publicKey = { key, algorithms: algorithmsForKey(key), maxCacheMs: () => Infinity };
     } else {
+      // A provider's key set may serve many apps or tenants: without these
+      // checks, a token it issued to any of them would pass here.
+      if (!this.audience) {
+        throw new Error(
+          'JWT_AUDIENCE is required with JWKS_URI or OIDC_ISSUER: without it, a token the provider issued for any other app would pass.',
+        );
+      }
+      if (!this.issuer) {
+        throw new Error(
+          'JWT_ISSUER is required with JWKS_URI: tokens of any issuer that uses these keys would pass.',
+        );
+      }
       const keySet = new RemoteKeySet(
         {
           jwksUri: options.jwksUri,
@@ -99,8 +111,9 @@ export class JwtVerifier {
       this.publicKey = {
         key: keySet.getKey,
         algorithms: ASYMMETRIC_ALGORITHMS,
-        // A key the provider withdraws stops working within this time.
-        maxCacheMs: (options.keyCacheSeconds ?? 600) * 1000,
+        // Until the keys in use are due to be fetched again, so that a key
+        // the provider withdraws stops working within JWKS_CACHE_SECONDS.
+        maxCacheMs: () => keySet.fetchedAt + keySet.cacheDurationMs - Date.now(),
       };
     }
   }
@@ -164,7 +177,7 @@ export class JwtVerifier {
     } catch (error) {
       throw describeJoseFailure(error);
     }
-    return this.accept(token, claims, maxCacheMs);
+    return this.accept(token, claims, maxCacheMs());
   }
 
   private accept(token: string, claims: JwtClaims, maxCacheMs: number): UserContext {
