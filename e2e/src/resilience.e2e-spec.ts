@@ -477,7 +477,7 @@ describe(onTransport('services behind the gateway'), () => {
     if (stack.transport === 'nats') {
       it('drops a garbage reply on the gateway inbox', async () => {
         // A gateway in a namespace of its own, where the only responder
-        // answers every request with bytes that are not JSON.
+        // replies to every request with bytes that are not JSON.
         const env: NodeJS.ProcessEnv = {
           ...stack.env,
           ...transportEnv('nats'),
@@ -566,7 +566,7 @@ describe(onTransport('services behind the gateway'), () => {
           GATEWAY_PORT: String(gatewayPort),
           INVENTORY_PORT: String(silentPort),
           RPC_TIMEOUT_MS: '500',
-          // On a broker, a namespace that no service answers in.
+          // On a broker, a namespace in which no service replies.
           ...silentEnv,
         });
         await gateway.start();

@@ -1,6 +1,6 @@
 import { defaultClaimsMapper, JwtVerifier, UserContext } from '@platform/user-context';
 
-/** A token check with an HS256 secret, which answers without a promise. */
+/** A token check with an HS256 secret, which returns without a promise. */
 export interface ForwardingVerifier {
   verify(token: string): UserContext;
 }
@@ -19,7 +19,7 @@ export function createForwardingVerifier(): ForwardingVerifier {
     verify(token) {
       const user = verifier.verify(token);
       if (user instanceof Promise) {
-        throw new Error('An HS256 JwtVerifier answered with a promise.');
+        throw new Error('An HS256 JwtVerifier returned a promise.');
       }
       return user;
     },

@@ -385,7 +385,7 @@ export async function subscribeSilently(
   return { close: () => connection.close() };
 }
 
-/** Subscribes to `subject` on NATS and answers every request with bytes that are not JSON. */
+/** Subscribes to `subject` on NATS and replies to every request with bytes that are not JSON. */
 export async function answerWithGarbage(
   url: string | undefined,
   subject: string,
@@ -404,7 +404,7 @@ export async function answerWithGarbage(
 }
 
 /**
- * A RabbitMQ queue that refuses every message, to use as the `replyTo` of a
+ * Creates a RabbitMQ queue that rejects every message, to use as the `replyTo` of a
  * request, and a way to send such a request without an envelope.
  */
 export async function refusingQueue(url: string | undefined, name: string) {

@@ -51,9 +51,9 @@ const GATEWAY_ENVELOPE_HEADROOM = 256;
         new ContextEnvelopeCodec({
           ...options.envelope,
           audience: options.role === 'service' ? options.serviceName : undefined,
-          // Room for the services' re-signed envelopes (longer audience,
-          // Ed25519 signature), so a context the gateway accepts never
-          // fails at the next hop.
+          // Room for the services' re-signed envelopes (a longer audience
+          // name, up to 256 characters more), so that a context the gateway
+          // accepts does not fail as too large at the next hop.
           ...(options.role === 'gateway'
             ? { maxSignedLength: (options.envelope.maxLength ?? 8192) - GATEWAY_ENVELOPE_HEADROOM }
             : {}),

@@ -17,7 +17,7 @@ export interface JwtVerificationOptions {
   jwksUri?: string;
   /**
    * Issuer whose OpenID Connect discovery document names the key set. Also
-   * the required `iss` claim, unless `issuer` says otherwise.
+   * the required `iss` claim, unless `issuer` is set.
    */
   oidcIssuer?: string;
   /** JWKS: seconds fetched keys are used before they are fetched again. Default 600. */

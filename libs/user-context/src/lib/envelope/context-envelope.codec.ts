@@ -50,7 +50,7 @@ export interface ContextEnvelopeCodecOptions {
   /** Envelopes longer than this many characters are rejected unparsed. Default 8192. */
   maxLength?: number;
   /**
-   * Longest envelope this codec signs; default `maxLength`. A gateway keeps
+   * Maximum length of an envelope this codec signs; default `maxLength`. A gateway keeps
    * room below `maxLength`, because a service re-signs the same context for
    * the next hop under a longer audience name or with Ed25519.
    */
@@ -336,8 +336,8 @@ function toRingKey(key: EnvelopeKey): RingKey {
 const ED25519_SIGNATURE_LENGTH = 86;
 
 /**
- * Verifies an Ed25519 signature. 64 bytes encode as 86 base64url characters
- * whose last one carries 4 unused bits; only the canonical spelling passes,
+ * Verifies an Ed25519 signature. 64 bytes encode as 86 base64url characters,
+ * and the last one carries 4 unused bits. Only the canonical spelling passes,
  * so an envelope has exactly one valid form here too.
  */
 function checkEd25519Signature(

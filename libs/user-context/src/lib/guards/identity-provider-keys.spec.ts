@@ -108,7 +108,7 @@ describe('JwtVerifier with an identity provider', () => {
       {
         oidcIssuer: provider.issuer,
         audience: 'platform-api',
-        // The least cooldown allowed: every test may fetch again at once.
+        // A cooldown of 1 ms, so every test may fetch again at once.
         keyRefreshCooldownSeconds: 0.001,
         keyFetchTimeoutMs: 500,
         ...options,

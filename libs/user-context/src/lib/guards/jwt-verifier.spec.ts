@@ -35,7 +35,7 @@ function signRawHs256(payload: unknown): string {
   return `${signingInput}.${createHmac('sha256', SECRET).update(signingInput).digest('base64url')}`;
 }
 
-/** A verifier with an HS256 secret, which answers without a promise. */
+/** A verifier with an HS256 secret, which returns without a promise. */
 interface Hs256Verifier {
   verify(token: string): UserContext;
 }

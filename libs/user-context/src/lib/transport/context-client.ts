@@ -33,7 +33,7 @@ export interface ContextClientHooks {
 }
 
 /**
- * Raised on the calling side when the transport knows that no service is
+ * Raised on the calling side when the transport reports that no service is
  * there to take a request: a gRPC channel in UNAVAILABLE state, or a NATS
  * subject with no subscriber. `ServiceClient` maps it to 503.
  */

@@ -23,7 +23,7 @@ export const GRPC_ERROR_BODY_KEY = 'x-error-body';
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /**
- * How `.proto` messages map to JavaScript: `order_id` becomes `orderId`,
+ * Loader options that map `.proto` messages to JavaScript: `order_id` becomes `orderId`,
  * unset fields stay absent instead of turning into `''` or `0`, and empty
  * repeated fields are `[]`. No `oneofs`: it would add a virtual `_orderId`
  * field for every proto3 `optional`, which the services' whitelisting DTOs

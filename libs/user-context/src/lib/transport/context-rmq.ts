@@ -39,7 +39,7 @@ export type ContextRmqClientOptions = RmqClientOptions & {
    * Milliseconds a request may wait in the queue. Set it to the caller's
    * timeout: a request still queued when the caller has given up (its
    * service was down) then expires, instead of running later, such as an
-   * order created after the client was told 503. Events never expire.
+   * order created after the client received 503. Events never expire.
    */
   requestTtlMs?: number;
 };

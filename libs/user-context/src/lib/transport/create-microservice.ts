@@ -50,7 +50,7 @@ const DEFAULT_MAX_BUFFER_SIZE = 1024 * 1024;
  * Creates a Nest microservice whose transport verifies the user-context
  * envelope of every message before any guard, pipe or handler runs. The
  * root module must import `UserContextModule` with `role: 'service'`. Logs
- * through `ContextLogger` unless `logger` says otherwise.
+ * through `ContextLogger` unless `logger` is set.
  *
  * @example
  * const app = await createUserContextMicroservice(AppModule, { host: '127.0.0.1', port: 3001 });

@@ -60,7 +60,7 @@ export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
  * Reconnection settings for clients and servers: keep trying while the
  * broker is away, instead of giving up (nats.js after 10 tries, Nest's Redis
  * transport at once when `retryAttempts` is unset). Requests made meanwhile
- * fail or time out, and the gateway answers 503.
+ * fail or time out, and the gateway returns 503.
  */
 export const NATS_RECONNECT = { maxReconnectAttempts: -1, reconnectTimeWait: 1000 };
 // maxRetriesPerRequest null: a command waits for the connection instead of
