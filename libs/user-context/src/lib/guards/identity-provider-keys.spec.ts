@@ -108,9 +108,10 @@ describe('JwtVerifier with an identity provider', () => {
       {
         oidcIssuer: provider.issuer,
         audience: 'platform-api',
-        // A cooldown of 1 ms, so every test may fetch again at once.
-        keyRefreshCooldownSeconds: 0.001,
-        keyFetchTimeoutMs: 500,
+        // No cooldown, so every test may fetch again at once.
+        keyRefreshCooldownSeconds: 0,
+        // Generous: under a full parallel test run a loopback fetch took over 500 ms.
+        keyFetchTimeoutMs: 3000,
         ...options,
       },
       defaultClaimsMapper,
