@@ -6,7 +6,15 @@
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -36,8 +44,15 @@ const PERMISSIONS = ['orders:create', 'orders:read', 'inventory:read'];
 
 /** Each app the scenarios start, by name: its build output and the ports it needs. */
 const APPS = {
-  'reference-service': { file: 'dist/bench/reference/service.main.js', ports: ['SERVICE_PORT'] },
-  'reference-http': { file: 'dist/bench/reference/http.main.js', ports: ['HTTP_PORT'], http: true },
+  'reference-service': {
+    file: 'dist/bench/reference/service.main.js',
+    ports: ['SERVICE_PORT'],
+  },
+  'reference-http': {
+    file: 'dist/bench/reference/http.main.js',
+    ports: ['HTTP_PORT'],
+    http: true,
+  },
   'forwarding-service': {
     file: 'dist/bench/token-forwarding/service.main.js',
     ports: ['SERVICE_PORT'],
@@ -101,7 +116,9 @@ const SCENARIOS = [
 ];
 
 const running = new Set();
-process.on('exit', () => running.forEach((child) => stopGroup(child, 'SIGKILL')));
+process.on('exit', () =>
+  running.forEach((child) => stopGroup(child, 'SIGKILL')),
+);
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => process.exit(130));
 }
@@ -115,11 +132,15 @@ async function main() {
   }
   if (!options.skipBuild) {
     console.log('Building the apps and the benchmark yardsticks...');
-    execFileSync('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, NX_DAEMON: 'false' },
-    });
+    execFileSync(
+      'npx',
+      ['nx', 'run-many', '-t', 'build', '--outputStyle=static'],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, NX_DAEMON: 'false' },
+      },
+    );
   }
 
   const machine = {
@@ -140,10 +161,14 @@ async function main() {
   const rounds = [];
   for (let round = 1; round <= options.rounds; round += 1) {
     for (const scenario of SCENARIOS) {
-      process.stdout.write(`round ${round}/${options.rounds}: ${scenario.id}... `);
+      process.stdout.write(
+        `round ${round}/${options.rounds}: ${scenario.id}... `,
+      );
       const result = await runScenario(scenario);
       rounds.push({ round, ...result });
-      console.log(`${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99} ms`);
+      console.log(
+        `${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99} ms`,
+      );
     }
   }
 
@@ -152,15 +177,21 @@ async function main() {
   const table = renderTable(summary);
   console.log(`\n${table}\n`);
   for (const target of targets) {
-    console.log(`${target.met ? 'met   ' : 'MISSED'} ${target.name}: ${target.detail}`);
+    console.log(
+      `${target.met ? 'met   ' : 'MISSED'} ${target.name}: ${target.detail}`,
+    );
   }
 
   const report = { machine, options, micro, summary, targets, rounds };
   writeReport(report, table);
 
-  const failedRequests = summary.filter((row) => row.errors > 0 || row.non2xx > 0);
+  const failedRequests = summary.filter(
+    (row) => row.errors > 0 || row.non2xx > 0,
+  );
   if (failedRequests.length > 0) {
-    console.error(`Requests failed in: ${failedRequests.map((row) => row.id).join(', ')}`);
+    console.error(
+      `Requests failed in: ${failedRequests.map((row) => row.id).join(', ')}`,
+    );
     process.exitCode = 1;
   }
   if (!options.quick && targets.some((target) => !target.met)) {
@@ -183,7 +214,9 @@ function readOptions() {
   const number = (name, fallback) => {
     const value = values[name] === undefined ? fallback : Number(values[name]);
     if (!Number.isFinite(value) || value <= 0) {
-      console.error(`--${name} must be a positive number, got "${values[name]}".\n\n${USAGE}`);
+      console.error(
+        `--${name} must be a positive number, got "${values[name]}".\n\n${USAGE}`,
+      );
       process.exit(2);
     }
     return value;
@@ -202,13 +235,25 @@ function readOptions() {
 /** Times the per-request work of the identity path on one core, with the gateway's settings. */
 async function runMicroBenchmarks() {
   const jwt = require('jsonwebtoken');
-  const { ContextEnvelopeCodec, JwtVerifier, defaultClaimsMapper } = require('@platform/user-context');
+  const {
+    ContextEnvelopeCodec,
+    JwtVerifier,
+    defaultClaimsMapper,
+  } = require('@platform/user-context');
 
   // The cache is off so that every call verifies the signature and claims.
-  const verifier = new JwtVerifier({ secret: SECRETS.JWT_SECRET, cacheSize: 0 }, defaultClaimsMapper);
-  const cachedVerifier = new JwtVerifier({ secret: SECRETS.JWT_SECRET }, defaultClaimsMapper);
+  const verifier = new JwtVerifier(
+    { secret: SECRETS.JWT_SECRET, cacheSize: 0 },
+    defaultClaimsMapper,
+  );
+  const cachedVerifier = new JwtVerifier(
+    { secret: SECRETS.JWT_SECRET },
+    defaultClaimsMapper,
+  );
   const token = signToken(jwt);
-  const codec = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: SECRETS.USER_CONTEXT_SECRET }] });
+  const codec = new ContextEnvelopeCodec({
+    keys: [{ id: 'k1', secret: SECRETS.USER_CONTEXT_SECRET }],
+  });
   const user = verifier.verify(token);
   const envelope = codec.sign(user, 'bench-request');
   // USER_CONTEXT_SIGNING=ed25519, for comparison: the gateway signs with
@@ -223,7 +268,9 @@ async function runMicroBenchmarks() {
     .add('jwt verify, cached', () => cachedVerifier.verify(token))
     .add('envelope sign', () => codec.sign(user, 'bench-request'))
     .add('envelope verify', () => codec.verify(envelope))
-    .add('envelope sign + verify', () => codec.verify(codec.sign(user, 'bench-request')))
+    .add('envelope sign + verify', () =>
+      codec.verify(codec.sign(user, 'bench-request')),
+    )
     .add('ed25519 envelope sign', () => edCodec.sign(user, 'bench-request'))
     .add('ed25519 envelope verify', () => edCodec.verify(edEnvelope));
   await bench.run();
@@ -234,7 +281,10 @@ async function runMicroBenchmarks() {
       if (!meanMs) {
         throw new Error(`Micro-benchmark "${task.name}" produced no result.`);
       }
-      return [task.name, { opsPerSecond: 1000 / meanMs, microseconds: meanMs * 1000 }];
+      return [
+        task.name,
+        { opsPerSecond: 1000 / meanMs, microseconds: meanMs * 1000 },
+      ];
     }),
   );
 }
@@ -270,7 +320,9 @@ async function runScenario(scenario) {
 
     await load(request, options.warmup);
     const result = await load(request, options.duration);
-    const peakRssMb = Object.fromEntries(started.map((app) => [app.name, peakRss(app.child.pid)]));
+    const peakRssMb = Object.fromEntries(
+      started.map((app) => [app.name, peakRss(app.child.pid)]),
+    );
 
     return {
       id: scenario.id,
@@ -318,7 +370,11 @@ function buildRequest(spec, port) {
 }
 
 function load(request, seconds) {
-  return autocannon({ ...request, connections: options.connections, duration: seconds });
+  return autocannon({
+    ...request,
+    connections: options.connections,
+    duration: seconds,
+  });
 }
 
 async function startApp(name, env, dataDir) {
@@ -339,7 +395,9 @@ async function startApp(name, env, dataDir) {
   try {
     await waitForPort(port, child);
   } catch (error) {
-    const output = readFileSync(join(dataDir, `${name}.log`), 'utf8').slice(-2000);
+    const output = readFileSync(join(dataDir, `${name}.log`), 'utf8').slice(
+      -2000,
+    );
     throw new Error(`${name} did not start: ${error.message}\n${output}`);
   }
   return { name, child, port };
@@ -407,7 +465,9 @@ async function waitForPort(port, child, timeoutMs = 20_000) {
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return sorted.length % 2
+    ? sorted[middle]
+    : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Medians over rounds for speed; the maximum over rounds for memory and the sum for failures. */
@@ -432,14 +492,25 @@ function summarize(scenario, rounds) {
 function checkTargets(summary, micro) {
   const row = (id) => summary.find((entry) => entry.id === id);
   const ratio = (a, b) => (b === 0 ? 0 : a / b);
-  const hopThroughput = ratio(row('gateway-stock').requestsPerSecond, row('reference-hop').requestsPerSecond);
+  const hopThroughput = ratio(
+    row('gateway-stock').requestsPerSecond,
+    row('reference-hop').requestsPerSecond,
+  );
   const hopP99 = ratio(row('gateway-stock').p99, row('reference-hop').p99);
-  const meThroughput = ratio(row('gateway-me').requestsPerSecond, row('reference-me').requestsPerSecond);
+  const meThroughput = ratio(
+    row('gateway-me').requestsPerSecond,
+    row('reference-me').requestsPerSecond,
+  );
   const envelopeMicroseconds = micro['envelope sign + verify'].microseconds;
   const gatewayRss = Math.max(
-    ...summary.filter((entry) => entry.peakRssMb.gateway !== undefined).map((entry) => entry.peakRssMb.gateway),
+    ...summary
+      .filter((entry) => entry.peakRssMb.gateway !== undefined)
+      .map((entry) => entry.peakRssMb.gateway),
   );
-  const failures = summary.reduce((sum, entry) => sum + entry.errors + entry.non2xx, 0);
+  const failures = summary.reduce(
+    (sum, entry) => sum + entry.errors + entry.non2xx,
+    0,
+  );
 
   return [
     {
@@ -479,7 +550,9 @@ function checkTargets(summary, micro) {
     },
     {
       name: 'context hop faster than token forwarding',
-      met: row('gateway-stock').requestsPerSecond > row('token-forwarding').requestsPerSecond,
+      met:
+        row('gateway-stock').requestsPerSecond >
+        row('token-forwarding').requestsPerSecond,
       detail: `${percent(ratio(row('gateway-stock').requestsPerSecond, row('token-forwarding').requestsPerSecond))} of its req/s`,
     },
   ];
@@ -511,11 +584,18 @@ function writeReport(report, table) {
   const stamp = report.machine.date.replace(/[:.]/g, '-');
   const jsonFile = join(folder, `bench-${stamp}.json`);
   writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(folder, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(
+    join(folder, 'latest.json'),
+    `${JSON.stringify(report, null, 2)}\n`,
+  );
 
-  const targetLines = report.targets.map((target) => `- ${target.met ? 'met' : '**missed**'}: ${target.name}: ${target.detail}`);
+  const targetLines = report.targets.map(
+    (target) =>
+      `- ${target.met ? 'met' : '**missed**'}: ${target.name}: ${target.detail}`,
+  );
   const microLines = Object.entries(report.micro).map(
-    ([name, result]) => `| ${name} | ${Math.round(result.opsPerSecond)} | ${result.microseconds.toFixed(2)} |`,
+    ([name, result]) =>
+      `| ${name} | ${Math.round(result.opsPerSecond)} | ${result.microseconds.toFixed(2)} |`,
   );
   const markdown = [
     `Run on ${report.machine.date} with Node ${report.machine.node}, ${report.machine.cores} cores (${report.machine.cpu}).`,
@@ -531,5 +611,7 @@ function writeReport(report, table) {
     '',
   ].join('\n');
   writeFileSync(join(folder, 'latest.md'), markdown);
-  console.log(`\nWrote ${jsonFile}, bench/results/latest.json and bench/results/latest.md`);
+  console.log(
+    `\nWrote ${jsonFile}, bench/results/latest.json and bench/results/latest.md`,
+  );
 }

@@ -18,7 +18,9 @@ export function e2eConfig(transport: string) {
     displayName: `e2e-${transport}`,
     preset: '../jest.preset.js',
     rootDir: '.',
-    moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/../' }),
+    moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, {
+      prefix: '<rootDir>/../',
+    }),
     testMatch: ['<rootDir>/src/**/*.e2e-spec.ts'],
     testPathIgnorePatterns: [
       // Replicas share work only through a broker's queue group or shared queue.

@@ -5,7 +5,9 @@ const { generateKeyPairSync } = require('node:crypto');
 
 const id = process.argv[2] || 'k1';
 if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
-  console.error('Usage: npm run -s context-keys -- [KEY_ID]   (1-64 characters of A-Z a-z 0-9 _ -)');
+  console.error(
+    'Usage: npm run -s context-keys -- [KEY_ID]   (1-64 characters of A-Z a-z 0-9 _ -)',
+  );
   process.exit(2);
 }
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -14,7 +16,11 @@ const raw = (der) => der.subarray(der.length - 32).toString('base64url');
 
 console.log('# Gateway only:');
 console.log(`USER_CONTEXT_KEY_ID=${id}`);
-console.log(`USER_CONTEXT_PRIVATE_KEY=${raw(privateKey.export({ type: 'pkcs8', format: 'der' }))}`);
+console.log(
+  `USER_CONTEXT_PRIVATE_KEY=${raw(privateKey.export({ type: 'pkcs8', format: 'der' }))}`,
+);
 console.log('# Every app:');
 console.log('USER_CONTEXT_SIGNING=ed25519');
-console.log(`USER_CONTEXT_PUBLIC_KEYS=${id}=${raw(publicKey.export({ type: 'spki', format: 'der' }))}`);
+console.log(
+  `USER_CONTEXT_PUBLIC_KEYS=${id}=${raw(publicKey.export({ type: 'spki', format: 'der' }))}`,
+);

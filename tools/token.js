@@ -6,8 +6,13 @@ const jwt = require('jsonwebtoken');
 
 // The development secret lives in the library source; ts-node compiles that
 // one file so the value is never copied here.
-require('ts-node').register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });
-const { DEVELOPMENT_JWT_SECRET } = require('../libs/user-context/src/lib/config/env');
+require('ts-node').register({
+  transpileOnly: true,
+  compilerOptions: { module: 'commonjs' },
+});
+const {
+  DEVELOPMENT_JWT_SECRET,
+} = require('../libs/user-context/src/lib/config/env');
 
 const usage = `Usage: npm run -s token -- --sub USER [options]
 
@@ -20,7 +25,12 @@ const usage = `Usage: npm run -s token -- --sub USER [options]
 JWT_SECRET, JWT_ISSUER and JWT_AUDIENCE are read from the environment, as the gateway reads them.`;
 
 function list(value) {
-  return value ? value.split(',').map((item) => item.trim()).filter(Boolean) : [];
+  return value
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : [];
 }
 
 function main() {
@@ -51,7 +61,9 @@ function main() {
 
   const secret = process.env.JWT_SECRET || DEVELOPMENT_JWT_SECRET;
   if (!process.env.JWT_SECRET) {
-    console.error('JWT_SECRET is not set; signing with the development secret.');
+    console.error(
+      'JWT_SECRET is not set; signing with the development secret.',
+    );
   }
   const expiresIn = /^\d+$/.test(values['expires-in'])
     ? Number(values['expires-in'])
@@ -68,7 +80,9 @@ function main() {
       subject: values.sub,
       expiresIn,
       ...(process.env.JWT_ISSUER ? { issuer: process.env.JWT_ISSUER } : {}),
-      ...(process.env.JWT_AUDIENCE ? { audience: process.env.JWT_AUDIENCE } : {}),
+      ...(process.env.JWT_AUDIENCE
+        ? { audience: process.env.JWT_AUDIENCE }
+        : {}),
     });
     console.log(token);
     return 0;

@@ -16,7 +16,9 @@ export const ME_FIXTURE = {
 export function portFromEnv(name: string): number {
   const port = Number(process.env[name]);
   if (!Number.isInteger(port) || port <= 0) {
-    throw new Error(`${name} must be set to a port number, got "${process.env[name]}".`);
+    throw new Error(
+      `${name} must be set to a port number, got "${process.env[name]}".`,
+    );
   }
   return port;
 }
@@ -27,7 +29,10 @@ export function registerServiceClient(name: string) {
     {
       name,
       transport: Transport.TCP,
-      options: { host: '127.0.0.1', port: Number(process.env.SERVICE_PORT) || 1 },
+      options: {
+        host: '127.0.0.1',
+        port: Number(process.env.SERVICE_PORT) || 1,
+      },
     },
   ]);
 }

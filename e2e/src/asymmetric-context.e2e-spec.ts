@@ -22,7 +22,11 @@ function raw(key: KeyObject, type: 'pkcs8' | 'spki'): string {
 describe(onTransport('an Ed25519-signed context'), () => {
   const stack = new Stack();
   const pair = generateKeyPairSync('ed25519');
-  const mallory: UserContext = { userId: 'mallory', roles: [], permissions: BUYER };
+  const mallory: UserContext = {
+    userId: 'mallory',
+    roles: [],
+    permissions: BUYER,
+  };
   const alice = () => stack.token({ sub: 'alice', permissions: BUYER });
 
   beforeAll(async () => {
@@ -66,7 +70,9 @@ describe(onTransport('an Ed25519-signed context'), () => {
       body: { items: [{ sku: 'KB-001', quantity: 1 }] },
     });
     const order = await eventually(async () => {
-      const result = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+      const result = await stack.request('GET', `/orders/${created.body.id}`, {
+        token: alice(),
+      });
       return result.body.status === 'pending' ? undefined : result.body;
     });
     const reservations = await stack.request(
@@ -77,13 +83,17 @@ describe(onTransport('an Ed25519-signed context'), () => {
 
     expect(created.status).toBe(201);
     expect(order.status).toBe('confirmed');
-    expect(reservations.body).toEqual([expect.objectContaining({ reservedBy: 'alice' })]);
+    expect(reservations.body).toEqual([
+      expect.objectContaining({ reservedBy: 'alice' }),
+    ]);
   });
 
   it('rejects an envelope signed with another key pair', async () => {
     const other = generateKeyPairSync('ed25519');
     const impostor = new ContextEnvelopeCodec({
-      keys: [{ id: 'k1', publicKey: other.publicKey, privateKey: other.privateKey }],
+      keys: [
+        { id: 'k1', publicKey: other.publicKey, privateKey: other.privateKey },
+      ],
     });
     const orders = await openRawPeer(stack.transport, 'orders', stack.env);
     try {
@@ -100,7 +110,9 @@ describe(onTransport('an Ed25519-signed context'), () => {
   });
 
   it('rejects an HMAC envelope', async () => {
-    const hmac = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: 'x'.repeat(32) }] });
+    const hmac = new ContextEnvelopeCodec({
+      keys: [{ id: 'k1', secret: 'x'.repeat(32) }],
+    });
     const orders = await openRawPeer(stack.transport, 'orders', stack.env);
     try {
       const answer = await orders.request(
@@ -117,7 +129,9 @@ describe(onTransport('an Ed25519-signed context'), () => {
 
   it('rejects an envelope for inventory at orders', async () => {
     const gateway = new ContextEnvelopeCodec({
-      keys: [{ id: 'k1', publicKey: pair.publicKey, privateKey: pair.privateKey }],
+      keys: [
+        { id: 'k1', publicKey: pair.publicKey, privateKey: pair.privateKey },
+      ],
     });
     const orders = await openRawPeer(stack.transport, 'orders', stack.env);
     try {

@@ -3,11 +3,13 @@ import { connect } from 'node:net';
 import { Stack } from './support/stack';
 import { onTransport } from './support/transport';
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Builds an unsigned token by hand, as an attacker would. */
 function unsignedToken(claims: Record<string, unknown>): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const encode = (value: unknown) =>
+    Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
 }
 
@@ -16,9 +18,14 @@ function rawStatus(port: number, headers: string[]): Promise<number> {
   return new Promise((resolveStatus, reject) => {
     const socket = connect(port, '127.0.0.1', () => {
       socket.write(
-        ['GET /me HTTP/1.1', 'Host: 127.0.0.1', 'Connection: close', ...headers, '', ''].join(
-          '\r\n',
-        ),
+        [
+          'GET /me HTTP/1.1',
+          'Host: 127.0.0.1',
+          'Connection: close',
+          ...headers,
+          '',
+          '',
+        ].join('\r\n'),
       );
     });
     let text = '';
@@ -33,7 +40,10 @@ describe(onTransport('gateway authentication'), () => {
   const stack = new Stack();
 
   beforeAll(async () => {
-    await stack.start({ JWT_ISSUER: 'https://id.example.test', JWT_AUDIENCE: 'platform-api' });
+    await stack.start({
+      JWT_ISSUER: 'https://id.example.test',
+      JWT_AUDIENCE: 'platform-api',
+    });
   });
 
   afterAll(() => stack.stop());
@@ -45,7 +55,10 @@ describe(onTransport('gateway authentication'), () => {
     permissions: ['orders:read'],
   };
   const valid = () =>
-    stack.token(claims, { issuer: 'https://id.example.test', audience: 'platform-api' });
+    stack.token(claims, {
+      issuer: 'https://id.example.test',
+      audience: 'platform-api',
+    });
 
   describe('GET /health', () => {
     it('returns without a token', async () => {
@@ -83,13 +96,21 @@ describe(onTransport('gateway authentication'), () => {
       const result = await stack.request('GET', '/me', { token });
 
       expect(result.status).toBe(200);
-      expect(result.body).toEqual({ userId: 'bob', email: null, roles: [], permissions: [] });
+      expect(result.body).toEqual({
+        userId: 'bob',
+        email: null,
+        roles: [],
+        permissions: [],
+      });
     });
 
     it('ignores client identity headers', async () => {
       const result = await stack.request('GET', '/me', {
         token: valid(),
-        headers: { 'x-user-id': 'mallory', 'x-user-permissions': 'orders:read:all' },
+        headers: {
+          'x-user-id': 'mallory',
+          'x-user-permissions': 'orders:read:all',
+        },
       });
 
       expect(result.status).toBe(200);
@@ -107,7 +128,9 @@ describe(onTransport('gateway authentication'), () => {
   });
 
   describe('rejected tokens', () => {
-    const cases: Array<[string, () => string | undefined, Record<string, string>?]> = [
+    const cases: Array<
+      [string, () => string | undefined, Record<string, string>?]
+    > = [
       ['no token', () => undefined],
       [
         'a token signed with another secret',
@@ -167,16 +190,26 @@ describe(onTransport('gateway authentication'), () => {
       [
         'a token with an empty sub',
         () =>
-          stack.token({ sub: '' }, { issuer: 'https://id.example.test', audience: 'platform-api' }),
+          stack.token(
+            { sub: '' },
+            { issuer: 'https://id.example.test', audience: 'platform-api' },
+          ),
       ],
       [
         'a token from another issuer',
         () =>
-          stack.token(claims, { issuer: 'https://evil.example.test', audience: 'platform-api' }),
+          stack.token(claims, {
+            issuer: 'https://evil.example.test',
+            audience: 'platform-api',
+          }),
       ],
       [
         'a token for another audience',
-        () => stack.token(claims, { issuer: 'https://id.example.test', audience: 'other-api' }),
+        () =>
+          stack.token(claims, {
+            issuer: 'https://id.example.test',
+            audience: 'other-api',
+          }),
       ],
       ['a malformed token', () => 'not.a.jwt'],
     ];
@@ -197,7 +230,9 @@ describe(onTransport('gateway authentication'), () => {
 
     it('returns 401 for two Authorization headers', async () => {
       const port = Number(stack.env.GATEWAY_PORT);
-      const single = await rawStatus(port, [`Authorization: Bearer ${valid()}`]);
+      const single = await rawStatus(port, [
+        `Authorization: Bearer ${valid()}`,
+      ]);
       const repeated = await rawStatus(port, [
         `Authorization: Bearer ${valid()}`,
         'Authorization: Bearer not.a.token',
@@ -237,7 +272,9 @@ describe(onTransport('gateway authentication'), () => {
     });
 
     it('returns 401 for a context too large to forward', async () => {
-      const scope = Array.from({ length: 1700 }, (_, index) => index.toString(36)).join(' ');
+      const scope = Array.from({ length: 1700 }, (_, index) =>
+        index.toString(36),
+      ).join(' ');
       const token = stack.token(
         { sub: 'alice', permissions: ['orders:read'], scope },
         { issuer: 'https://id.example.test', audience: 'platform-api' },
@@ -256,7 +293,9 @@ describe(onTransport('gateway authentication'), () => {
 
     it('returns 401 for a non-bearer scheme', async () => {
       const result = await stack.request('GET', '/me', {
-        headers: { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` },
+        headers: {
+          authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}`,
+        },
       });
 
       expect(result.status).toBe(401);
@@ -267,7 +306,9 @@ describe(onTransport('gateway authentication'), () => {
 
       await stack.request('GET', '/me', { token });
 
-      const everything = [stack.gateway, stack.orders, stack.inventory].flatMap((app) => app.lines);
+      const everything = [stack.gateway, stack.orders, stack.inventory].flatMap(
+        (app) => app.lines,
+      );
       expect(everything.some((line) => line.includes(token))).toBe(false);
     });
   });

@@ -39,7 +39,10 @@ interface SigningKey {
   jwk: jose.JWK;
 }
 
-async function createSigningKey(alg: Algorithm, kid: string): Promise<SigningKey> {
+async function createSigningKey(
+  alg: Algorithm,
+  kid: string,
+): Promise<SigningKey> {
   const { publicKey, privateKey } = await jose.generateKeyPair(alg);
   const jwk = { ...(await jose.exportJWK(publicKey)), kid, alg, use: 'sig' };
   return { kid, alg, privateKey, publicKey, jwk };
@@ -52,7 +55,9 @@ async function createSigningKey(alg: Algorithm, kid: string): Promise<SigningKey
 class IdentityProvider {
   keys: SigningKey[] = [];
   readonly requestPaths: string[] = [];
-  private readonly server = createServer((request, response) => this.handle(request, response));
+  private readonly server = createServer((request, response) =>
+    this.handle(request, response),
+  );
   private port = 0;
 
   get issuer(): string {
@@ -79,7 +84,9 @@ class IdentityProvider {
     if (!this.server.listening) {
       return;
     }
-    const closed = new Promise<void>((resolveClose) => this.server.close(() => resolveClose()));
+    const closed = new Promise<void>((resolveClose) =>
+      this.server.close(() => resolveClose()),
+    );
     this.server.closeAllConnections();
     await closed;
   }
@@ -104,11 +111,16 @@ class IdentityProvider {
       ...ALICE,
       ...overrides,
     };
-    return Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined));
+    return Object.fromEntries(
+      Object.entries(claims).filter(([, value]) => value !== undefined),
+    );
   }
 
   /** Signs a token with `key`, over the claims that `claims` builds from `overrides`. */
-  mint(key: SigningKey, overrides: Record<string, unknown> = {}): Promise<string> {
+  mint(
+    key: SigningKey,
+    overrides: Record<string, unknown> = {},
+  ): Promise<string> {
     return new jose.SignJWT(this.claims(overrides))
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .sign(key.privateKey);
@@ -121,7 +133,12 @@ class IdentityProvider {
       sendJson(response, 200, {
         issuer: this.issuer,
         jwks_uri: `${this.issuer}${JWKS_PATH}`,
-        id_token_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+        id_token_signing_alg_values_supported: [
+          'RS256',
+          'PS256',
+          'ES256',
+          'EdDSA',
+        ],
       });
     } else if (path === JWKS_PATH) {
       sendJson(response, 200, { keys: this.keys.map((key) => key.jwk) });
@@ -131,7 +148,11 @@ class IdentityProvider {
   }
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
+function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+): void {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
 }
@@ -149,7 +170,9 @@ class SilentServer {
   }
 
   start(): Promise<void> {
-    return new Promise((resolveListen) => this.server.listen(0, '127.0.0.1', resolveListen));
+    return new Promise((resolveListen) =>
+      this.server.listen(0, '127.0.0.1', resolveListen),
+    );
   }
 
   async stop(): Promise<void> {
@@ -162,12 +185,17 @@ class SilentServer {
 
 /** Builds an unsigned token by hand, as an attacker would. */
 function unsignedToken(claims: jose.JWTPayload, kid: string): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const encode = (value: unknown) =>
+    Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode({ alg: 'none', typ: 'JWT', kid })}.${encode(claims)}.`;
 }
 
 /** Signs `claims` with HS256 and `secret`, as if the provider's public key were a shared key. */
-function hmacToken(claims: jose.JWTPayload, secret: string, kid: string): Promise<string> {
+function hmacToken(
+  claims: jose.JWTPayload,
+  secret: string,
+  kid: string,
+): Promise<string> {
   return new jose.SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', kid, typ: 'JWT' })
     .sign(new TextEncoder().encode(secret));
@@ -189,10 +217,16 @@ async function getMe(port: number, token: string): Promise<HttpResult> {
 }
 
 /** Checks Nest's error shape, and that the body contains neither `token` nor its segments. */
-function expectError(result: HttpResult, status: 401 | 503, token: string): void {
+function expectError(
+  result: HttpResult,
+  status: 401 | 503,
+  token: string,
+): void {
   expect(result.status).toBe(status);
   expect(result.body.statusCode).toBe(status);
-  expect(result.body.error).toBe(status === 401 ? 'Unauthorized' : 'Service Unavailable');
+  expect(result.body.error).toBe(
+    status === 401 ? 'Unauthorized' : 'Service Unavailable',
+  );
   expect(typeof result.body.message).toBe('string');
   const text = JSON.stringify(result.body);
   expect(text).not.toContain(token);
@@ -241,8 +275,14 @@ describe(onTransport('gateway with an OpenID Connect provider'), () => {
       JWKS_TIMEOUT_MS: String(KEY_FETCH_TIMEOUT_MS),
     });
     [keycloakPort, auth0Port, azurePort, silentPort] = await Promise.all([
-      startGateway({ CLAIMS_PRESET: 'keycloak', CLAIMS_CLIENT_ID: 'platform-web' }),
-      startGateway({ CLAIMS_PRESET: 'auth0', CLAIMS_NAMESPACE: 'https://platform.example/' }),
+      startGateway({
+        CLAIMS_PRESET: 'keycloak',
+        CLAIMS_CLIENT_ID: 'platform-web',
+      }),
+      startGateway({
+        CLAIMS_PRESET: 'auth0',
+        CLAIMS_NAMESPACE: 'https://platform.example/',
+      }),
       startGateway({ CLAIMS_PRESET: 'azure' }),
       startGateway({ OIDC_ISSUER: silentProvider.url }),
     ]);
@@ -255,25 +295,35 @@ describe(onTransport('gateway with an OpenID Connect provider'), () => {
   });
 
   describe('signed tokens', () => {
-    it.each(['RS256', 'PS256', 'ES256', 'EdDSA'] as const)('accepts %s', async (alg) => {
-      const token = await provider.mint(keys[alg]);
+    it.each(['RS256', 'PS256', 'ES256', 'EdDSA'] as const)(
+      'accepts %s',
+      async (alg) => {
+        const token = await provider.mint(keys[alg]);
 
-      const result = await stack.request('GET', '/me', { token });
+        const result = await stack.request('GET', '/me', { token });
 
-      expect(result.status).toBe(200);
-      expect(result.body).toEqual(ALICE_ON_ME);
-    });
+        expect(result.status).toBe(200);
+        expect(result.body).toEqual(ALICE_ON_ME);
+      },
+    );
 
     it('accepts a rotated key at once', async () => {
       const oldKey = await createSigningKey('RS256', 'rotation-1');
       const newKey = await createSigningKey('RS256', 'rotation-2');
       provider.keys = [...provider.keys, oldKey];
-      const before = await stack.request('GET', '/me', { token: await provider.mint(oldKey) });
+      const before = await stack.request('GET', '/me', {
+        token: await provider.mint(oldKey),
+      });
       expect(before.status).toBe(200);
 
       // The provider publishes the new key and withdraws the old one in one step.
-      provider.keys = [...provider.keys.filter((key) => key !== oldKey), newKey];
-      const rotated = await stack.request('GET', '/me', { token: await provider.mint(newKey) });
+      provider.keys = [
+        ...provider.keys.filter((key) => key !== oldKey),
+        newKey,
+      ];
+      const rotated = await stack.request('GET', '/me', {
+        token: await provider.mint(newKey),
+      });
       const oldToken = await provider.mint(oldKey);
       const retired = await stack.request('GET', '/me', { token: oldToken });
 
@@ -293,12 +343,21 @@ describe(onTransport('gateway with an OpenID Connect provider'), () => {
       [
         'HS256 keyed with the PEM public key',
         async () =>
-          hmacToken(provider.claims(), await jose.exportSPKI(keys.RS256.publicKey), keys.RS256.kid),
+          hmacToken(
+            provider.claims(),
+            await jose.exportSPKI(keys.RS256.publicKey),
+            keys.RS256.kid,
+          ),
         'Invalid token: its algorithm is not accepted.',
       ],
       [
         'HS256 keyed with the JWK',
-        () => hmacToken(provider.claims(), JSON.stringify(keys.RS256.jwk), keys.RS256.kid),
+        () =>
+          hmacToken(
+            provider.claims(),
+            JSON.stringify(keys.RS256.jwk),
+            keys.RS256.kid,
+          ),
         'Invalid token: its algorithm is not accepted.',
       ],
       [
@@ -326,7 +385,10 @@ describe(onTransport('gateway with an OpenID Connect provider'), () => {
       ],
       [
         'not yet valid',
-        () => provider.mint(keys.ES256, { nbf: Math.floor(Date.now() / 1000) + 120 }),
+        () =>
+          provider.mint(keys.ES256, {
+            nbf: Math.floor(Date.now() / 1000) + 120,
+          }),
         'Token is not valid yet.',
       ],
       [
@@ -348,7 +410,9 @@ describe(onTransport('gateway with an OpenID Connect provider'), () => {
     it('rejects header plus query token', async () => {
       const token = await provider.mint(keys.ES256);
 
-      const result = await stack.request('GET', `/me?access_token=${token}`, { token });
+      const result = await stack.request('GET', `/me?access_token=${token}`, {
+        token,
+      });
 
       expectError(result, 401, token);
       expect(result.body.message).toContain('Send exactly one credential');
@@ -453,7 +517,9 @@ describe(onTransport('gateway with an OpenID Connect provider'), () => {
 
   describe('silent provider', () => {
     it('returns 503 within the timeout', async () => {
-      const token = await provider.mint(await createSigningKey('ES256', 'silent-1'));
+      const token = await provider.mint(
+        await createSigningKey('ES256', 'silent-1'),
+      );
       const startedAt = Date.now();
 
       const result = await getMe(silentPort, token);

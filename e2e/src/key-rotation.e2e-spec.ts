@@ -17,7 +17,11 @@ describe(onTransport('rotating the context key'), () => {
   const oldSecret = randomBytes(32).toString('hex');
   const newSecret = randomBytes(32).toString('hex');
   const alice = () => stack.token({ sub: 'alice', permissions: BUYER });
-  const mallory: UserContext = { userId: 'mallory', roles: [], permissions: BUYER };
+  const mallory: UserContext = {
+    userId: 'mallory',
+    roles: [],
+    permissions: BUYER,
+  };
 
   /** Places an order and waits until inventory has confirmed it: both hops worked. */
   async function orderRoundTrip(): Promise<void> {
@@ -27,20 +31,30 @@ describe(onTransport('rotating the context key'), () => {
     });
     expect(created.status).toBe(201);
     await eventually(async () => {
-      const order = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+      const order = await stack.request('GET', `/orders/${created.body.id}`, {
+        token: alice(),
+      });
       return order.body.status === 'confirmed' ? true : undefined;
     });
   }
 
   /** Restarts one app with a new key ring, as an operator would. */
-  async function restart(name: 'gateway' | 'orders' | 'inventory', keys: string): Promise<void> {
+  async function restart(
+    name: 'gateway' | 'orders' | 'inventory',
+    keys: string,
+  ): Promise<void> {
     await stack[name].stop();
     stack.env = { ...stack.env, USER_CONTEXT_KEYS: keys };
     stack[name] = new AppProcess(name, stack.env);
     await stack[name].start();
   }
 
-  beforeAll(() => stack.start({ USER_CONTEXT_SECRET: '', USER_CONTEXT_KEYS: `k1=${oldSecret}` }));
+  beforeAll(() =>
+    stack.start({
+      USER_CONTEXT_SECRET: '',
+      USER_CONTEXT_KEYS: `k1=${oldSecret}`,
+    }),
+  );
   afterAll(() => stack.stop());
 
   it('keeps every request working through the rotation', async () => {
@@ -68,7 +82,9 @@ describe(onTransport('rotating the context key'), () => {
   });
 
   it('rejects an envelope signed with the retired key', async () => {
-    const retired = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: oldSecret }] });
+    const retired = new ContextEnvelopeCodec({
+      keys: [{ id: 'k1', secret: oldSecret }],
+    });
     const orders = await openRawPeer(stack.transport, 'orders', stack.env);
     try {
       const answer = await orders.request(
@@ -84,7 +100,9 @@ describe(onTransport('rotating the context key'), () => {
   });
 
   it('accepts an envelope signed with the new key', async () => {
-    const current = new ContextEnvelopeCodec({ keys: [{ id: 'k2', secret: newSecret }] });
+    const current = new ContextEnvelopeCodec({
+      keys: [{ id: 'k2', secret: newSecret }],
+    });
     const orders = await openRawPeer(stack.transport, 'orders', stack.env);
     try {
       const answer = await orders.request(

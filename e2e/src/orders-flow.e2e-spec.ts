@@ -21,7 +21,9 @@ describe(onTransport('orders and inventory flow'), () => {
 
   describe('GET /inventory', () => {
     it('lists the seeded catalog', async () => {
-      const result = await stack.request('GET', '/inventory', { token: alice() });
+      const result = await stack.request('GET', '/inventory', {
+        token: alice(),
+      });
 
       expect(result.status).toBe(200);
       expect(result.body.map((item: { sku: string }) => item.sku)).toEqual([
@@ -34,7 +36,9 @@ describe(onTransport('orders and inventory flow'), () => {
     });
 
     it('returns one sku', async () => {
-      const result = await stack.request('GET', '/inventory/MN-003', { token: alice() });
+      const result = await stack.request('GET', '/inventory/MN-003', {
+        token: alice(),
+      });
 
       expect(result.status).toBe(200);
       expect(result.body).toEqual({
@@ -46,7 +50,9 @@ describe(onTransport('orders and inventory flow'), () => {
     });
 
     it('returns 404 for an unknown sku', async () => {
-      const result = await stack.request('GET', '/inventory/NO-SUCH', { token: alice() });
+      const result = await stack.request('GET', '/inventory/NO-SUCH', {
+        token: alice(),
+      });
 
       expect(result.status).toBe(404);
       expect(result.body).toEqual({
@@ -57,7 +63,9 @@ describe(onTransport('orders and inventory flow'), () => {
     });
 
     it('returns 400 for an invalid sku', async () => {
-      const result = await stack.request('GET', '/inventory/bad_sku!', { token: alice() });
+      const result = await stack.request('GET', '/inventory/bad_sku!', {
+        token: alice(),
+      });
 
       expect(result.status).toBe(400);
     });
@@ -133,14 +141,18 @@ describe(onTransport('orders and inventory flow'), () => {
     });
 
     it('moves stock from available to reserved', async () => {
-      const before = await stack.request('GET', '/inventory/MN-003', { token: alice() });
+      const before = await stack.request('GET', '/inventory/MN-003', {
+        token: alice(),
+      });
       const created = await stack.request('POST', '/orders', {
         token: alice(),
         body: { items: [{ sku: 'MN-003', quantity: 4 }] },
       });
       await settled(created.body.id, alice());
 
-      const after = await stack.request('GET', '/inventory/MN-003', { token: alice() });
+      const after = await stack.request('GET', '/inventory/MN-003', {
+        token: alice(),
+      });
 
       expect(after.body.available).toBe(before.body.available - 4);
       expect(after.body.reserved).toBe(before.body.reserved + 4);
@@ -204,30 +216,42 @@ describe(onTransport('orders and inventory flow'), () => {
       ['a fractional quantity', { items: [{ sku: 'KB-001', quantity: 1.5 }] }],
       ['a string quantity', { items: [{ sku: 'KB-001', quantity: '2' }] }],
       ['a missing sku', { items: [{ quantity: 1 }] }],
-      ['an unknown field', { items: [{ sku: 'KB-001', quantity: 1 }], createdBy: 'mallory' }],
+      [
+        'an unknown field',
+        { items: [{ sku: 'KB-001', quantity: 1 }], createdBy: 'mallory' },
+      ],
       ['items that are not objects', { items: ['KB-001'] }],
       ['an empty nested array', { items: [[]] }],
-      ['an item inside a nested array', { items: [[{ sku: 'KB-001', quantity: 1 }]] }],
+      [
+        'an item inside a nested array',
+        { items: [[{ sku: 'KB-001', quantity: 1 }]] },
+      ],
       ['a null item', { items: [null] }],
     ];
 
-    it.each(invalidBodies)('returns 400 for %s and stores nothing', async (_name, body) => {
-      const token = stack.token({ sub: 'erin', permissions: BUYER });
+    it.each(invalidBodies)(
+      'returns 400 for %s and stores nothing',
+      async (_name, body) => {
+        const token = stack.token({ sub: 'erin', permissions: BUYER });
 
-      const result = await stack.request('POST', '/orders', { token, body });
-      const list = await stack.request('GET', '/orders', { token });
+        const result = await stack.request('POST', '/orders', { token, body });
+        const list = await stack.request('GET', '/orders', { token });
 
-      expect(result.status).toBe(400);
-      expect(result.body.statusCode).toBe(400);
-      expect(result.body.error).toBe('Bad Request');
-      expect(list.body).toEqual([]);
-    });
+        expect(result.status).toBe(400);
+        expect(result.body.statusCode).toBe(400);
+        expect(result.body.error).toBe('Bad Request');
+        expect(list.body).toEqual([]);
+      },
+    );
 
     it('returns 400 for deeply nested JSON', async () => {
       const depth = 5000;
       const response = await fetch(`${stack.baseUrl}/orders`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${alice()}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${alice()}`,
+          'content-type': 'application/json',
+        },
         body: `{"items":${'['.repeat(depth)}${']'.repeat(depth)}}`,
       });
 
@@ -242,7 +266,10 @@ describe(onTransport('orders and inventory flow'), () => {
     it('returns 400 for malformed JSON', async () => {
       const response = await fetch(`${stack.baseUrl}/orders`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${alice()}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${alice()}`,
+          'content-type': 'application/json',
+        },
         body: '{"items": [',
       });
 
@@ -253,13 +280,22 @@ describe(onTransport('orders and inventory flow'), () => {
     });
 
     it('returns 413 for an oversized body', async () => {
-      const items = Array.from({ length: 40_000 }, () => ({ sku: 'KB-001', quantity: 1 }));
+      const items = Array.from({ length: 40_000 }, () => ({
+        sku: 'KB-001',
+        quantity: 1,
+      }));
 
-      const result = await stack.request('POST', '/orders', { token: alice(), body: { items } });
+      const result = await stack.request('POST', '/orders', {
+        token: alice(),
+        body: { items },
+      });
 
       expect(result.status).toBe(413);
       expect(result.body).toEqual(
-        expect.objectContaining({ statusCode: 413, error: 'Payload Too Large' }),
+        expect.objectContaining({
+          statusCode: 413,
+          error: 'Payload Too Large',
+        }),
       );
     });
 
@@ -288,9 +324,11 @@ describe(onTransport('orders and inventory flow'), () => {
 
       expect(result.status).toBe(200);
       expect(result.body.length).toBeGreaterThan(0);
-      expect(result.body.every((order: { createdBy: string }) => order.createdBy === 'bob')).toBe(
-        true,
-      );
+      expect(
+        result.body.every(
+          (order: { createdBy: string }) => order.createdBy === 'bob',
+        ),
+      ).toBe(true);
     });
 
     it('hides another user order as 404', async () => {
@@ -299,10 +337,14 @@ describe(onTransport('orders and inventory flow'), () => {
         body: { items: [{ sku: 'KB-001', quantity: 1 }] },
       });
 
-      const result = await stack.request('GET', `/orders/${created.body.id}`, { token: bob() });
+      const result = await stack.request('GET', `/orders/${created.body.id}`, {
+        token: bob(),
+      });
 
       expect(result.status).toBe(404);
-      expect(result.body.message).toBe(`Order ${created.body.id} was not found.`);
+      expect(result.body.message).toBe(
+        `Order ${created.body.id} was not found.`,
+      );
     });
 
     it('shows any order with orders:read:all', async () => {
@@ -315,16 +357,22 @@ describe(onTransport('orders and inventory flow'), () => {
         permissions: ['orders:read', 'orders:read:all'],
       });
 
-      const result = await stack.request('GET', `/orders/${created.body.id}`, { token: auditor });
+      const result = await stack.request('GET', `/orders/${created.body.id}`, {
+        token: auditor,
+      });
 
       expect(result.status).toBe(200);
       expect(result.body.createdBy).toBe('alice');
     });
 
     it('returns 404 for an unknown id', async () => {
-      const result = await stack.request('GET', '/orders/00000000-0000-4000-8000-000000000000', {
-        token: alice(),
-      });
+      const result = await stack.request(
+        'GET',
+        '/orders/00000000-0000-4000-8000-000000000000',
+        {
+          token: alice(),
+        },
+      );
 
       expect(result.status).toBe(404);
     });
@@ -335,22 +383,31 @@ describe(onTransport('orders and inventory flow'), () => {
         body: { items: [{ sku: 'KB-001', quantity: 1 }] },
       });
 
-      const result = await stack.request('GET', `/orders/${created.body.id.toUpperCase()}`, {
-        token: alice(),
-      });
+      const result = await stack.request(
+        'GET',
+        `/orders/${created.body.id.toUpperCase()}`,
+        {
+          token: alice(),
+        },
+      );
 
       expect(result.status).toBe(200);
       expect(result.body.id).toBe(created.body.id);
     });
 
     it('returns 400 for an id that is not a uuid', async () => {
-      const result = await stack.request('GET', '/orders/42', { token: alice() });
+      const result = await stack.request('GET', '/orders/42', {
+        token: alice(),
+      });
 
       expect(result.status).toBe(400);
     });
 
     it('returns 403 without orders:read', async () => {
-      const token = stack.token({ sub: 'alice', permissions: ['orders:create'] });
+      const token = stack.token({
+        sub: 'alice',
+        permissions: ['orders:create'],
+      });
 
       const result = await stack.request('GET', '/orders', { token });
 
@@ -365,7 +422,10 @@ describe(onTransport('orders and inventory flow'), () => {
         body: { items: [{ sku: 'KB-001', quantity: 1 }] },
       });
       await settled(created.body.id, alice());
-      const reader = stack.token({ sub: 'mallory', permissions: ['inventory:read'] });
+      const reader = stack.token({
+        sub: 'mallory',
+        permissions: ['inventory:read'],
+      });
 
       const byOrder = await stack.request(
         'GET',
@@ -374,7 +434,9 @@ describe(onTransport('orders and inventory flow'), () => {
           token: reader,
         },
       );
-      const all = await stack.request('GET', '/inventory/reservations', { token: reader });
+      const all = await stack.request('GET', '/inventory/reservations', {
+        token: reader,
+      });
 
       expect(byOrder.status).toBe(200);
       expect(byOrder.body).toEqual([]);
@@ -406,9 +468,13 @@ describe(onTransport('orders and inventory flow'), () => {
     });
 
     it('returns 400 for an invalid orderId', async () => {
-      const result = await stack.request('GET', '/inventory/reservations?orderId=1%20OR%201=1', {
-        token: alice(),
-      });
+      const result = await stack.request(
+        'GET',
+        '/inventory/reservations?orderId=1%20OR%201=1',
+        {
+          token: alice(),
+        },
+      );
 
       expect(result.status).toBe(400);
     });
@@ -442,9 +508,11 @@ describe(onTransport('orders and inventory flow'), () => {
           { token },
         );
         expect(order.status).toBe('confirmed');
-        expect(reservations.body.map((row: { reservedBy: string }) => row.reservedBy)).toEqual([
-          user,
-        ]);
+        expect(
+          reservations.body.map(
+            (row: { reservedBy: string }) => row.reservedBy,
+          ),
+        ).toEqual([user]);
       }
     });
   });
@@ -459,11 +527,15 @@ describe(onTransport('orders and inventory flow'), () => {
       await settled(result.body.id, alice());
 
       const orderLines = () =>
-        stack.orders.auditLines().filter((line) => line.resourceId === result.body.id);
+        stack.orders
+          .auditLines()
+          .filter((line) => line.resourceId === result.body.id);
       const inventoryLines = stack.inventory
         .auditLines()
         .filter((line) => line.resourceId === result.body.id);
-      await eventually(async () => (orderLines().length === 2 ? true : undefined));
+      await eventually(async () =>
+        orderLines().length === 2 ? true : undefined,
+      );
 
       expect(orderLines()).toEqual([
         expect.objectContaining({
@@ -490,10 +562,16 @@ describe(onTransport('orders and inventory flow'), () => {
     });
 
     it('contains no token or secret', () => {
-      const lines = [...stack.orders.lines, ...stack.inventory.lines, ...stack.gateway.lines];
+      const lines = [
+        ...stack.orders.lines,
+        ...stack.inventory.lines,
+        ...stack.gateway.lines,
+      ];
 
       expect(lines.some((line) => line.includes(stack.jwtSecret))).toBe(false);
-      expect(lines.some((line) => line.includes(stack.contextSecret))).toBe(false);
+      expect(lines.some((line) => line.includes(stack.contextSecret))).toBe(
+        false,
+      );
       expect(lines.some((line) => line.includes('eyJ'))).toBe(false);
       expect(lines.some((line) => line.includes('v1.k1.'))).toBe(false);
     });

@@ -27,11 +27,17 @@ describe(onTransport('services behind the gateway'), () => {
   describe(`forged messages sent straight to a service over ${stack.transport}`, () => {
     let orders: RawPeer;
     let codec: ContextEnvelopeCodec;
-    const mallory: UserContext = { userId: 'mallory', roles: [], permissions: BUYER };
+    const mallory: UserContext = {
+      userId: 'mallory',
+      roles: [],
+      permissions: BUYER,
+    };
 
     beforeAll(async () => {
       orders = await openRawPeer(stack.transport, 'orders', stack.env);
-      codec = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: stack.contextSecret }] });
+      codec = new ContextEnvelopeCodec({
+        keys: [{ id: 'k1', secret: stack.contextSecret }],
+      });
     });
 
     afterAll(() => orders?.close());
@@ -90,7 +96,9 @@ describe(onTransport('services behind the gateway'), () => {
     });
 
     it('rejects an envelope signed with another key', async () => {
-      const other = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: 'x'.repeat(32) }] });
+      const other = new ContextEnvelopeCodec({
+        keys: [{ id: 'k1', secret: 'x'.repeat(32) }],
+      });
 
       const answer = await orders.request(
         'orders.create',
@@ -103,7 +111,12 @@ describe(onTransport('services behind the gateway'), () => {
     });
 
     it('rejects an expired envelope', async () => {
-      const stale = codec.sign(mallory, 'forged-3', Date.now() - 10 * 60_000, 'orders');
+      const stale = codec.sign(
+        mallory,
+        'forged-3',
+        Date.now() - 10 * 60_000,
+        'orders',
+      );
 
       const answer = await orders.request(
         'orders.create',
@@ -116,7 +129,12 @@ describe(onTransport('services behind the gateway'), () => {
     });
 
     it('rejects an envelope for another service', async () => {
-      const forInventory = codec.sign(mallory, 'aud-1', Date.now(), 'inventory');
+      const forInventory = codec.sign(
+        mallory,
+        'aud-1',
+        Date.now(),
+        'inventory',
+      );
 
       const answer = await orders.request(
         'orders.create',
@@ -171,18 +189,29 @@ describe(onTransport('services behind the gateway'), () => {
       );
 
       expect(answer.err).toBeUndefined();
-      expect(answer.response).toEqual(expect.objectContaining({ createdBy: 'mallory' }));
-      expect((await ordersOf('mallory')).map((order: { id: string }) => order.id)).toEqual([
-        (answer.response as { id: string }).id,
-      ]);
+      expect(answer.response).toEqual(
+        expect.objectContaining({ createdBy: 'mallory' }),
+      );
+      expect(
+        (await ordersOf('mallory')).map((order: { id: string }) => order.id),
+      ).toEqual([(answer.response as { id: string }).id]);
     });
 
     it('drops an event without an envelope', async () => {
-      const inventory = await openRawPeer(stack.transport, 'inventory', stack.env);
+      const inventory = await openRawPeer(
+        stack.transport,
+        'inventory',
+        stack.env,
+      );
       const orderId = '11111111-1111-4111-8111-111111111111';
       try {
-        await inventory.emit('order.created', { orderId, items: [{ sku: 'KB-001', quantity: 1 }] });
-        await stack.inventory.waitForLine(/Rejected message ".*order.created": envelope missing/);
+        await inventory.emit('order.created', {
+          orderId,
+          items: [{ sku: 'KB-001', quantity: 1 }],
+        });
+        await stack.inventory.waitForLine(
+          /Rejected message ".*order.created": envelope missing/,
+        );
       } finally {
         await inventory.close();
       }
@@ -198,7 +227,11 @@ describe(onTransport('services behind the gateway'), () => {
     });
 
     it('logs an event with an invalid payload', async () => {
-      const inventory = await openRawPeer(stack.transport, 'inventory', stack.env);
+      const inventory = await openRawPeer(
+        stack.transport,
+        'inventory',
+        stack.env,
+      );
       try {
         // A payload that every transport carries, gRPC's typed messages
         // included, and that the service's DTO still rejects.
@@ -211,7 +244,9 @@ describe(onTransport('services behind the gateway'), () => {
           codec.sign(mallory, 'r-5', Date.now(), 'inventory'),
         );
 
-        const line = await stack.inventory.waitForLine(/Event ".*order.created" failed: 400/);
+        const line = await stack.inventory.waitForLine(
+          /Event ".*order.created" failed: 400/,
+        );
 
         expect(line).toContain('quantity must not be less than 1');
       } finally {
@@ -237,9 +272,15 @@ describe(onTransport('services behind the gateway'), () => {
         expect(answer.err).toBeUndefined();
         expect(Array.isArray(answer.response)).toBe(true);
         expect(
-          stack.orders.lines.some((line) => line.includes('Rejected message (object pattern)')),
+          stack.orders.lines.some((line) =>
+            line.includes('Rejected message (object pattern)'),
+          ),
         ).toBe(true);
-        expect(stack.orders.lines.some((line) => line.includes('Maximum call stack'))).toBe(false);
+        expect(
+          stack.orders.lines.some((line) =>
+            line.includes('Maximum call stack'),
+          ),
+        ).toBe(false);
       });
 
       it('closes a connection that sends an oversized packet', async () => {
@@ -318,7 +359,9 @@ describe(onTransport('services behind the gateway'), () => {
         { orderId: created.body.id, status: 'confirmed' },
         codec.sign(mallory, 'r-4', Date.now(), 'orders'),
       );
-      const line = await stack.orders.waitForLine(/sent as another user; ignored/);
+      const line = await stack.orders.waitForLine(
+        /sent as another user; ignored/,
+      );
 
       // The warning carries the request id of the message that caused it.
       expect(line).toContain('[request r-4]');
@@ -345,13 +388,19 @@ describe(onTransport('services behind the gateway'), () => {
       expect(created.status).toBe(201);
       // Let inventory reply first: a result sent while orders is down is lost.
       await eventually(async () => {
-        const result = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+        const result = await stack.request(
+          'GET',
+          `/orders/${created.body.id}`,
+          { token: alice() },
+        );
         return result.body.status === 'confirmed' ? true : undefined;
       });
       await stack.orders.stop();
 
       const started = Date.now();
-      const down = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+      const down = await stack.request('GET', `/orders/${created.body.id}`, {
+        token: alice(),
+      });
       const elapsed = Date.now() - started;
 
       expect(down.status).toBe(503);
@@ -373,12 +422,20 @@ describe(onTransport('services behind the gateway'), () => {
       stack.orders = new AppProcess('orders', stack.env);
       await stack.orders.start();
       const back = await eventually(async () => {
-        const result = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+        const result = await stack.request(
+          'GET',
+          `/orders/${created.body.id}`,
+          { token: alice() },
+        );
         return result.status === 200 ? result : undefined;
       });
 
       expect(back.body).toEqual(
-        expect.objectContaining({ id: created.body.id, createdBy: 'alice', status: 'confirmed' }),
+        expect.objectContaining({
+          id: created.body.id,
+          createdBy: 'alice',
+          status: 'confirmed',
+        }),
       );
     });
 
@@ -388,16 +445,24 @@ describe(onTransport('services behind the gateway'), () => {
         body: { items: [{ sku: 'MN-003', quantity: 2 }] },
       });
       await eventually(async () => {
-        const result = await stack.request('GET', `/orders/${created.body.id}`, { token: alice() });
+        const result = await stack.request(
+          'GET',
+          `/orders/${created.body.id}`,
+          { token: alice() },
+        );
         return result.body.status === 'confirmed' ? true : undefined;
       });
-      const before = await stack.request('GET', '/inventory/MN-003', { token: alice() });
+      const before = await stack.request('GET', '/inventory/MN-003', {
+        token: alice(),
+      });
 
       await stack.inventory.stop();
       stack.inventory = new AppProcess('inventory', stack.env);
       await stack.inventory.start();
       const after = await eventually(async () => {
-        const result = await stack.request('GET', '/inventory/MN-003', { token: alice() });
+        const result = await stack.request('GET', '/inventory/MN-003', {
+          token: alice(),
+        });
         return result.status === 200 ? result : undefined;
       });
       const reservations = await stack.request(
@@ -422,7 +487,10 @@ describe(onTransport('services behind the gateway'), () => {
       await gateway.start();
       try {
         const response = await fetch(`http://127.0.0.1:${port}/orders`, {
-          headers: { authorization: `Bearer ${alice()}`, 'x-request-id': 'key-mismatch-1' },
+          headers: {
+            authorization: `Bearer ${alice()}`,
+            'x-request-id': 'key-mismatch-1',
+          },
         });
 
         expect(response.status).toBe(502);
@@ -431,7 +499,9 @@ describe(onTransport('services behind the gateway'), () => {
           message: "The orders service rejected the gateway's request.",
           error: 'Bad Gateway',
         });
-        const line = await gateway.waitForLine(/orders rejected the user context/);
+        const line = await gateway.waitForLine(
+          /orders rejected the user context/,
+        );
         expect(line).toContain('[request key-mismatch-1]');
         // The service cannot trust the envelope, so it logs no request id from it.
         const rejection = await stack.orders.waitForLine(
@@ -467,7 +537,9 @@ describe(onTransport('services behind the gateway'), () => {
             message: 'The orders service is unreachable.',
             error: 'Service Unavailable',
           });
-          expect(Date.now() - started).toBeLessThan(Number(stack.env.RPC_TIMEOUT_MS));
+          expect(Date.now() - started).toBeLessThan(
+            Number(stack.env.RPC_TIMEOUT_MS),
+          );
         } finally {
           await gateway.stop();
         }
@@ -483,9 +555,15 @@ describe(onTransport('services behind the gateway'), () => {
           ...transportEnv('nats'),
           RPC_TIMEOUT_MS: '500',
         };
-        const liar = await answerWithGarbage(stack.env.NATS_URL, `${env.BROKER_NAMESPACE}.>`);
+        const liar = await answerWithGarbage(
+          stack.env.NATS_URL,
+          `${env.BROKER_NAMESPACE}.>`,
+        );
         const port = await freePort();
-        const gateway = new AppProcess('gateway', { ...env, GATEWAY_PORT: String(port) });
+        const gateway = new AppProcess('gateway', {
+          ...env,
+          GATEWAY_PORT: String(port),
+        });
         await gateway.start();
         try {
           const call = () =>
@@ -527,10 +605,15 @@ describe(onTransport('services behind the gateway'), () => {
           `${stack.env.BROKER_NAMESPACE}.refusing`,
         );
         try {
-          await refusing.request(`${stack.env.BROKER_NAMESPACE}.orders`, 'orders.list');
+          await refusing.request(
+            `${stack.env.BROKER_NAMESPACE}.orders`,
+            'orders.list',
+          );
           await stack.orders.waitForLine(/Could not send a reply/);
 
-          const after = await stack.request('GET', '/orders', { token: alice() });
+          const after = await stack.request('GET', '/orders', {
+            token: alice(),
+          });
           expect(after.status).toBe(200);
         } finally {
           await refusing.close();
@@ -588,9 +671,12 @@ describe(onTransport('services behind the gateway'), () => {
 
       it('returns 503 after RPC_TIMEOUT_MS', async () => {
         const started = Date.now();
-        const response = await fetch(`http://127.0.0.1:${gatewayPort}/inventory`, {
-          headers: { authorization: `Bearer ${alice()}` },
-        });
+        const response = await fetch(
+          `http://127.0.0.1:${gatewayPort}/inventory`,
+          {
+            headers: { authorization: `Bearer ${alice()}` },
+          },
+        );
         const elapsed = Date.now() - started;
 
         expect(response.status).toBe(503);
@@ -614,10 +700,16 @@ function openSocket(port: number): Promise<Socket> {
 }
 
 describe(onTransport('production start-up'), () => {
-  const base = { PATH: process.env.PATH, NO_COLOR: '1', NODE_ENV: 'production' };
+  const base = {
+    PATH: process.env.PATH,
+    NO_COLOR: '1',
+    NODE_ENV: 'production',
+  };
   const strong = 'a-random-secret-that-is-long-enough-0123456789';
 
-  const cases: Array<[string, 'gateway' | 'orders', NodeJS.ProcessEnv, string]> = [
+  const cases: Array<
+    [string, 'gateway' | 'orders', NodeJS.ProcessEnv, string]
+  > = [
     [
       'gateway without JWT_SECRET',
       'gateway',
@@ -627,7 +719,10 @@ describe(onTransport('production start-up'), () => {
     [
       'gateway with the development JWT_SECRET',
       'gateway',
-      { JWT_SECRET: 'development-only-jwt-secret-change-me-0000', USER_CONTEXT_SECRET: strong },
+      {
+        JWT_SECRET: 'development-only-jwt-secret-change-me-0000',
+        USER_CONTEXT_SECRET: strong,
+      },
       'JWT_SECRET is the built-in development secret',
     ],
     [
@@ -636,7 +731,12 @@ describe(onTransport('production start-up'), () => {
       { JWT_SECRET: strong },
       'USER_CONTEXT_SECRET is not set',
     ],
-    ['orders without USER_CONTEXT_SECRET', 'orders', {}, 'USER_CONTEXT_SECRET is not set'],
+    [
+      'orders without USER_CONTEXT_SECRET',
+      'orders',
+      {},
+      'USER_CONTEXT_SECRET is not set',
+    ],
     [
       'gateway with one secret for both',
       'gateway',
@@ -657,18 +757,21 @@ describe(onTransport('production start-up'), () => {
     ],
   ];
 
-  it.each(cases)('refuses to start the %s', async (_name, app, env, message) => {
-    const port = await freePort();
-    const process_ = new AppProcess(app, {
-      ...base,
-      ...env,
-      GATEWAY_PORT: String(port),
-      ORDERS_PORT: String(port),
-    });
+  it.each(cases)(
+    'refuses to start the %s',
+    async (_name, app, env, message) => {
+      const port = await freePort();
+      const process_ = new AppProcess(app, {
+        ...base,
+        ...env,
+        GATEWAY_PORT: String(port),
+        ORDERS_PORT: String(port),
+      });
 
-    const code = await process_.run();
+      const code = await process_.run();
 
-    expect(code).not.toBe(0);
-    expect(process_.lines.some((line) => line.includes(message))).toBe(true);
-  });
+      expect(code).not.toBe(0);
+      expect(process_.lines.some((line) => line.includes(message))).toBe(true);
+    },
+  );
 });

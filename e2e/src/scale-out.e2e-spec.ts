@@ -8,7 +8,8 @@ import { deleteRmqQueues, onTransport } from './support/transport';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Client } = require('pg');
 
-const POSTGRES_URL = process.env.E2E_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432';
+const POSTGRES_URL =
+  process.env.E2E_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432';
 const BUYER = ['orders:create', 'orders:read', 'inventory:read'];
 const USERS = ['ana', 'ben', 'cai', 'dee', 'eli', 'fay'];
 const ORDERS_PER_USER = 10;
@@ -37,7 +38,10 @@ describe(onTransport('services scaled out to two replicas'), () => {
   // Used for its secrets, token signing and HTTP helpers; its apps are started here.
   const stack = new Stack();
   const suffix = randomBytes(4).toString('hex');
-  const databases = { orders: `scale_orders_${suffix}`, inventory: `scale_inventory_${suffix}` };
+  const databases = {
+    orders: `scale_orders_${suffix}`,
+    inventory: `scale_inventory_${suffix}`,
+  };
   const orders: AppProcess[] = [];
   const inventory: AppProcess[] = [];
   let gateway: AppProcess;
@@ -68,7 +72,10 @@ describe(onTransport('services scaled out to two replicas'), () => {
     // One replica at a time: each creates the schema (and inventory seeds
     // its catalog) on first start, and two at once would race.
     for (let replica = 0; replica < 2; replica += 1) {
-      const ordersReplica = new AppProcess('orders', envFor(databases.orders, await freePort()));
+      const ordersReplica = new AppProcess(
+        'orders',
+        envFor(databases.orders, await freePort()),
+      );
       await ordersReplica.start();
       orders.push(ordersReplica);
       const inventoryReplica = new AppProcess(
@@ -95,7 +102,9 @@ describe(onTransport('services scaled out to two replicas'), () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([gateway, ...orders, ...inventory].map((app) => app?.stop()));
+    await Promise.all(
+      [gateway, ...orders, ...inventory].map((app) => app?.stop()),
+    );
     rmSync(stack.dataDir, { recursive: true, force: true });
     await admin(`DROP DATABASE IF EXISTS ${databases.orders}`);
     await admin(`DROP DATABASE IF EXISTS ${databases.inventory}`);
@@ -108,7 +117,9 @@ describe(onTransport('services scaled out to two replicas'), () => {
   });
 
   const auditOf = (apps: AppProcess[], action: string) =>
-    apps.map((app) => app.auditLines().filter((line) => line.action === action));
+    apps.map((app) =>
+      app.auditLines().filter((line) => line.action === action),
+    );
 
   it('confirms every order as its caller', async () => {
     const statuses = await eventually(async () => {
@@ -120,11 +131,17 @@ describe(onTransport('services scaled out to two replicas'), () => {
         ),
       );
       const bodies = results.map((result) => result.body);
-      return bodies.every((body) => body.status !== 'pending') ? bodies : undefined;
+      return bodies.every((body) => body.status !== 'pending')
+        ? bodies
+        : undefined;
     }, 30_000);
 
-    expect(statuses.map((body) => body.status)).toEqual(created.map(() => 'confirmed'));
-    expect(statuses.map((body) => body.createdBy)).toEqual(created.map(({ userId }) => userId));
+    expect(statuses.map((body) => body.status)).toEqual(
+      created.map(() => 'confirmed'),
+    );
+    expect(statuses.map((body) => body.createdBy)).toEqual(
+      created.map(({ userId }) => userId),
+    );
   });
 
   it('creates each order exactly once', () => {
@@ -147,15 +164,22 @@ describe(onTransport('services scaled out to two replicas'), () => {
   it('names the caller on every reservation', async () => {
     const reservations = await Promise.all(
       created.map(async ({ userId, id }) => {
-        const result = await stack.request('GET', `/inventory/reservations?orderId=${id}`, {
-          token: stack.token({ sub: userId, permissions: BUYER }),
-        });
+        const result = await stack.request(
+          'GET',
+          `/inventory/reservations?orderId=${id}`,
+          {
+            token: stack.token({ sub: userId, permissions: BUYER }),
+          },
+        );
         return { userId, body: result.body as Array<{ reservedBy: string }> };
       }),
     );
 
     for (const { userId, body } of reservations) {
-      expect(body.map((reservation) => reservation.reservedBy)).toEqual([userId, userId]);
+      expect(body.map((reservation) => reservation.reservedBy)).toEqual([
+        userId,
+        userId,
+      ]);
     }
   });
 
@@ -165,7 +189,10 @@ describe(onTransport('services scaled out to two replicas'), () => {
     const cable = await stack.request('GET', '/inventory/CB-004', { token });
 
     expect(mouse.body).toEqual(
-      expect.objectContaining({ available: 100 - created.length, reserved: created.length }),
+      expect.objectContaining({
+        available: 100 - created.length,
+        reserved: created.length,
+      }),
     );
     expect(cable.body).toEqual(
       expect.objectContaining({
@@ -176,8 +203,12 @@ describe(onTransport('services scaled out to two replicas'), () => {
   });
 
   it('spreads the work over both replicas', () => {
-    const ordersWork = auditOf(orders, 'order.create').map((lines) => lines.length);
-    const inventoryWork = auditOf(inventory, 'inventory.reserve').map((lines) => lines.length);
+    const ordersWork = auditOf(orders, 'order.create').map(
+      (lines) => lines.length,
+    );
+    const inventoryWork = auditOf(inventory, 'inventory.reserve').map(
+      (lines) => lines.length,
+    );
 
     expect(ordersWork.every((count) => count > 0)).toBe(true);
     expect(inventoryWork.every((count) => count > 0)).toBe(true);

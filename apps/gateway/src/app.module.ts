@@ -27,7 +27,12 @@ export class AppModule {
         }),
         registerServiceClients(config),
       ],
-      controllers: [HealthController, MeController, OrdersController, InventoryController],
+      controllers: [
+        HealthController,
+        MeController,
+        OrdersController,
+        InventoryController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         ...serviceClientProviders(config),

@@ -28,12 +28,18 @@ export interface GatewayConfig {
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 
 /** Reads the gateway's settings from the environment; the README lists every variable. */
-export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+export function loadGatewayConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): GatewayConfig {
   const jwt = jwtOptionsFromEnv(env);
   const envelope = envelopeOptionsFromEnv(env);
   // One shared value would let anyone who can mint user tokens mint
   // envelopes too, and the other way round.
-  if (envelope.keys.some((key) => 'secret' in key && String(key.secret) === jwt.secret)) {
+  if (
+    envelope.keys.some(
+      (key) => 'secret' in key && String(key.secret) === jwt.secret,
+    )
+  ) {
     throw new Error(
       'JWT_SECRET and USER_CONTEXT_SECRET must differ. Give each its own random value.',
     );
@@ -47,6 +53,11 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     transport: transportFromEnv(env),
     orders: addressFromEnv('ORDERS', 3001, env),
     inventory: addressFromEnv('INVENTORY', 3002, env),
-    rpcTimeoutMs: intFromEnv('RPC_TIMEOUT_MS', 5000, { min: 1, max: 600_000 }, env),
+    rpcTimeoutMs: intFromEnv(
+      'RPC_TIMEOUT_MS',
+      5000,
+      { min: 1, max: 600_000 },
+      env,
+    ),
   };
 }

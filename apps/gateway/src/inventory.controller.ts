@@ -13,7 +13,9 @@ import { INVENTORY_SERVICE } from './service-clients';
 /** Forwards stock and reservation queries to the inventory service. */
 @Controller('inventory')
 export class InventoryController {
-  constructor(@Inject(INVENTORY_SERVICE) private readonly inventory: ServiceClient) {}
+  constructor(
+    @Inject(INVENTORY_SERVICE) private readonly inventory: ServiceClient,
+  ) {}
 
   @Get()
   list(): Promise<Stock[]> {

@@ -1,6 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  FastifyAdapter,
+  NestFastifyApplication,
+} from '@nestjs/platform-fastify';
 
 import { createValidationPipes } from '@platform/contracts';
 import { ContextLogger } from '@platform/user-context';
@@ -17,7 +20,10 @@ async function bootstrap(): Promise<void> {
   const config = loadGatewayConfig();
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, requestTimeout: REQUEST_TIMEOUT_MS }),
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+    }),
     // Adds the request id to every line logged while a request is handled.
     { logger: new ContextLogger() },
   );
@@ -25,10 +31,17 @@ async function bootstrap(): Promise<void> {
   app.enableShutdownHooks();
 
   await app.listen(config.http.port, config.http.host);
-  Logger.log(`Gateway listening on http://${config.http.host}:${config.http.port}`, 'Bootstrap');
+  Logger.log(
+    `Gateway listening on http://${config.http.host}:${config.http.port}`,
+    'Bootstrap',
+  );
 }
 
 bootstrap().catch((error: Error) => {
-  Logger.error(`Gateway failed to start: ${error.message}`, error.stack, 'Bootstrap');
+  Logger.error(
+    `Gateway failed to start: ${error.message}`,
+    error.stack,
+    'Bootstrap',
+  );
   process.exit(1);
 });

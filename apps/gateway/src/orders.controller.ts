@@ -1,4 +1,12 @@
-import { Body, Controller, Get, Inject, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Post,
+} from '@nestjs/common';
 import { CreateOrderDto, Order, OrdersPatterns } from '@platform/contracts';
 import { ServiceClient } from '@platform/user-context';
 

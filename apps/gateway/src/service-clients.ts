@@ -1,6 +1,17 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, Provider } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  Provider,
+} from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
-import { INVENTORY_CLIENT, INVENTORY_GRPC, ORDERS_CLIENT, ORDERS_GRPC } from '@platform/contracts';
+import {
+  INVENTORY_CLIENT,
+  INVENTORY_GRPC,
+  ORDERS_CLIENT,
+  ORDERS_GRPC,
+} from '@platform/contracts';
 import { registerContextClients, ServiceClient } from '@platform/user-context';
 
 import { GatewayConfig } from './gateway.config';
@@ -12,8 +23,18 @@ export const INVENTORY_SERVICE = Symbol('INVENTORY_SERVICE');
 export function registerServiceClients(config: GatewayConfig) {
   return registerContextClients(
     [
-      { name: ORDERS_CLIENT, service: 'orders', ...config.orders, grpc: ORDERS_GRPC },
-      { name: INVENTORY_CLIENT, service: 'inventory', ...config.inventory, grpc: INVENTORY_GRPC },
+      {
+        name: ORDERS_CLIENT,
+        service: 'orders',
+        ...config.orders,
+        grpc: ORDERS_GRPC,
+      },
+      {
+        name: INVENTORY_CLIENT,
+        service: 'inventory',
+        ...config.inventory,
+        grpc: INVENTORY_GRPC,
+      },
     ],
     config.transport,
     { requestTimeoutMs: config.rpcTimeoutMs },
@@ -26,7 +47,8 @@ export function serviceClientProviders(config: GatewayConfig): Provider[] {
     {
       provide: ORDERS_SERVICE,
       inject: [ORDERS_CLIENT],
-      useFactory: (client: ClientProxy) => new ServiceClient(client, 'orders', config.rpcTimeoutMs),
+      useFactory: (client: ClientProxy) =>
+        new ServiceClient(client, 'orders', config.rpcTimeoutMs),
     },
     {
       provide: INVENTORY_SERVICE,

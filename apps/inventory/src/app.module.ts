@@ -2,7 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { ORDERS_CLIENT, ORDERS_GRPC } from '@platform/contracts';
-import { registerContextClients, UserContextModule } from '@platform/user-context';
+import {
+  registerContextClients,
+  UserContextModule,
+} from '@platform/user-context';
 
 import { InventoryConfig } from './inventory.config';
 import { InventoryController } from './inventory.controller';
@@ -25,7 +28,9 @@ export class AppModule {
           ...config.database,
           // SQLite's write-ahead logging: readers no longer wait for writers,
           // and a commit appends to the log instead of rewriting the journal.
-          ...(config.database.type === 'better-sqlite3' ? { enableWAL: true } : {}),
+          ...(config.database.type === 'better-sqlite3'
+            ? { enableWAL: true }
+            : {}),
           entities: [StockEntity, ReservationEntity],
           // TODO: replace schema sync with migrations. Replicas that start at
           // once on a fresh PostgreSQL database race to create the tables.
@@ -33,7 +38,14 @@ export class AppModule {
         }),
         TypeOrmModule.forFeature([StockEntity, ReservationEntity]),
         registerContextClients(
-          [{ name: ORDERS_CLIENT, service: 'orders', ...config.orders, grpc: ORDERS_GRPC }],
+          [
+            {
+              name: ORDERS_CLIENT,
+              service: 'orders',
+              ...config.orders,
+              grpc: ORDERS_GRPC,
+            },
+          ],
           config.transport,
         ),
       ],

@@ -25,10 +25,13 @@ export interface InventoryConfig {
  * PostgreSQL database of `DATABASE_URL`, which replicas of the service share.
  */
 export type DatabaseConfig =
-  { type: 'better-sqlite3'; database: string } | { type: 'postgres'; url: string };
+  | { type: 'better-sqlite3'; database: string }
+  | { type: 'postgres'; url: string };
 
 /** Reads the inventory service's settings from the environment and creates `DATA_DIR`. */
-export function loadInventoryConfig(env: NodeJS.ProcessEnv = process.env): InventoryConfig {
+export function loadInventoryConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): InventoryConfig {
   return {
     transport: transportFromEnv(env),
     address: addressFromEnv('INVENTORY', 3002, env),
@@ -42,11 +45,16 @@ function databaseFromEnv(env: NodeJS.ProcessEnv): DatabaseConfig {
   const url = env.DATABASE_URL;
   if (url) {
     if (!/^postgres(ql)?:\/\//.test(url)) {
-      throw new Error('DATABASE_URL must be a postgres:// URL; leave it unset to use SQLite.');
+      throw new Error(
+        'DATABASE_URL must be a postgres:// URL; leave it unset to use SQLite.',
+      );
     }
     return { type: 'postgres', url };
   }
   const dataDir = resolve(env.DATA_DIR || './data');
   mkdirSync(dataDir, { recursive: true });
-  return { type: 'better-sqlite3', database: resolve(dataDir, 'inventory.sqlite') };
+  return {
+    type: 'better-sqlite3',
+    database: resolve(dataDir, 'inventory.sqlite'),
+  };
 }

@@ -10,7 +10,11 @@ import {
   SkuDto,
   Stock,
 } from '@platform/contracts';
-import { CurrentUser, RequirePermission, UserContext } from '@platform/user-context';
+import {
+  CurrentUser,
+  RequirePermission,
+  UserContext,
+} from '@platform/user-context';
 
 import { InventoryService } from './inventory.service';
 

@@ -50,7 +50,8 @@ export class InventoryService implements OnApplicationBootstrap {
   private readonly stockBySkuSql: string;
 
   constructor(
-    @InjectRepository(StockEntity) private readonly stock: Repository<StockEntity>,
+    @InjectRepository(StockEntity)
+    private readonly stock: Repository<StockEntity>,
     @InjectRepository(ReservationEntity)
     private readonly reservations: Repository<ReservationEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -66,7 +67,9 @@ export class InventoryService implements OnApplicationBootstrap {
       .where('stock.sku = :sku', { sku: '' })
       .getQueryAndParameters();
     this.rowLock =
-      dataSource.options.type === 'postgres' ? { mode: 'pessimistic_write' } : undefined;
+      dataSource.options.type === 'postgres'
+        ? { mode: 'pessimistic_write' }
+        : undefined;
   }
 
   /** Writes the demo catalog into an empty database; a database with stock is left alone. */
@@ -91,7 +94,9 @@ export class InventoryService implements OnApplicationBootstrap {
   }
 
   async getStock(sku: string): Promise<Stock> {
-    const [item] = (await this.stock.query(this.stockBySkuSql, [sku])) as Stock[];
+    const [item] = (await this.stock.query(this.stockBySkuSql, [
+      sku,
+    ])) as Stock[];
     if (!item) {
       throw new NotFoundException(`SKU ${sku} was not found.`);
     }
@@ -103,7 +108,10 @@ export class InventoryService implements OnApplicationBootstrap {
    * order, so callers see only the ones they made unless they have
    * `inventory:read:all`.
    */
-  async listReservations(orderId: string | undefined, user: UserContext): Promise<Reservation[]> {
+  async listReservations(
+    orderId: string | undefined,
+    user: UserContext,
+  ): Promise<Reservation[]> {
     const readAll = user.permissions.includes(READ_ALL_RESERVATIONS);
     const rows = await this.reservations.find({
       where: {
@@ -123,7 +131,9 @@ export class InventoryService implements OnApplicationBootstrap {
    */
   async reserve(event: OrderCreatedEvent, user: UserContext): Promise<void> {
     const outcome = await this.serialize(() =>
-      this.dataSource.transaction((manager) => this.reserveInTransaction(manager, event, user)),
+      this.dataSource.transaction((manager) =>
+        this.reserveInTransaction(manager, event, user),
+      ),
     );
     if (outcome === null) {
       return;
@@ -135,7 +145,10 @@ export class InventoryService implements OnApplicationBootstrap {
       outcome: outcome.status,
       details: outcome.reason ? { reason: outcome.reason } : undefined,
     });
-    const result: ReservationResultEvent = { orderId: event.orderId, ...outcome };
+    const result: ReservationResultEvent = {
+      orderId: event.orderId,
+      ...outcome,
+    };
     // TODO: a result sent while orders is down is lost and the order stays
     // pending; TCP events have no delivery guarantee.
     this.orders.emit(OrderEvents.reservationResult, result).subscribe({
@@ -152,15 +165,22 @@ export class InventoryService implements OnApplicationBootstrap {
     event: OrderCreatedEvent,
     user: UserContext,
   ): Promise<ReservationOutcome | null> {
-    if ((await manager.countBy(ReservationEntity, { orderId: event.orderId })) > 0) {
-      this.logger.warn(`Order ${event.orderId} already has reservations; duplicate event ignored.`);
+    if (
+      (await manager.countBy(ReservationEntity, { orderId: event.orderId })) > 0
+    ) {
+      this.logger.warn(
+        `Order ${event.orderId} already has reservations; duplicate event ignored.`,
+      );
       return null;
     }
 
     const lines = mergeLines(event.items);
     const items = new Map<string, StockEntity>();
     for (const [sku, quantity] of lines) {
-      const item = await manager.findOne(StockEntity, { where: { sku }, lock: this.rowLock });
+      const item = await manager.findOne(StockEntity, {
+        where: { sku },
+        lock: this.rowLock,
+      });
       if (!item) {
         return { status: 'rejected', reason: `SKU ${sku} was not found.` };
       }
@@ -206,7 +226,9 @@ export class InventoryService implements OnApplicationBootstrap {
  */
 function mergeLines(items: OrderItem[]): Map<string, number> {
   const lines = new Map<string, number>();
-  for (const { sku, quantity } of [...items].sort((a, b) => (a.sku < b.sku ? -1 : 1))) {
+  for (const { sku, quantity } of [...items].sort((a, b) =>
+    a.sku < b.sku ? -1 : 1,
+  )) {
     lines.set(sku, (lines.get(sku) ?? 0) + quantity);
   }
   return lines;

@@ -19,6 +19,11 @@ export class StockEntity {
   reserved!: number;
 
   toStock(): Stock {
-    return { sku: this.sku, name: this.name, available: this.available, reserved: this.reserved };
+    return {
+      sku: this.sku,
+      name: this.name,
+      available: this.available,
+      reserved: this.reserved,
+    };
   }
 }

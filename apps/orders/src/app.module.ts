@@ -2,7 +2,10 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { INVENTORY_CLIENT, INVENTORY_GRPC } from '@platform/contracts';
-import { registerContextClients, UserContextModule } from '@platform/user-context';
+import {
+  registerContextClients,
+  UserContextModule,
+} from '@platform/user-context';
 
 import { OrderEntity } from './order.entity';
 import { OrdersConfig } from './orders.config';
@@ -24,7 +27,9 @@ export class AppModule {
           ...config.database,
           // SQLite's write-ahead logging: readers no longer wait for writers,
           // and a commit appends to the log instead of rewriting the journal.
-          ...(config.database.type === 'better-sqlite3' ? { enableWAL: true } : {}),
+          ...(config.database.type === 'better-sqlite3'
+            ? { enableWAL: true }
+            : {}),
           entities: [OrderEntity],
           // TODO: replace schema sync with migrations. Replicas that start at
           // once on a fresh PostgreSQL database race to create the tables.

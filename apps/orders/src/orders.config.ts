@@ -25,10 +25,13 @@ export interface OrdersConfig {
  * PostgreSQL database of `DATABASE_URL`, which replicas of the service share.
  */
 export type DatabaseConfig =
-  { type: 'better-sqlite3'; database: string } | { type: 'postgres'; url: string };
+  | { type: 'better-sqlite3'; database: string }
+  | { type: 'postgres'; url: string };
 
 /** Reads the orders service's settings from the environment and creates `DATA_DIR`. */
-export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env): OrdersConfig {
+export function loadOrdersConfig(
+  env: NodeJS.ProcessEnv = process.env,
+): OrdersConfig {
   return {
     transport: transportFromEnv(env),
     address: addressFromEnv('ORDERS', 3001, env),
@@ -42,11 +45,16 @@ function databaseFromEnv(env: NodeJS.ProcessEnv): DatabaseConfig {
   const url = env.DATABASE_URL;
   if (url) {
     if (!/^postgres(ql)?:\/\//.test(url)) {
-      throw new Error('DATABASE_URL must be a postgres:// URL; leave it unset to use SQLite.');
+      throw new Error(
+        'DATABASE_URL must be a postgres:// URL; leave it unset to use SQLite.',
+      );
     }
     return { type: 'postgres', url };
   }
   const dataDir = resolve(env.DATA_DIR || './data');
   mkdirSync(dataDir, { recursive: true });
-  return { type: 'better-sqlite3', database: resolve(dataDir, 'orders.sqlite') };
+  return {
+    type: 'better-sqlite3',
+    database: resolve(dataDir, 'orders.sqlite'),
+  };
 }

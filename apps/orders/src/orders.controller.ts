@@ -9,7 +9,11 @@ import {
   OrdersPatterns,
   ReservationResultEvent,
 } from '@platform/contracts';
-import { CurrentUser, RequirePermission, UserContext } from '@platform/user-context';
+import {
+  CurrentUser,
+  RequirePermission,
+  UserContext,
+} from '@platform/user-context';
 
 import { OrdersService } from './orders.service';
 
@@ -19,7 +23,10 @@ export class OrdersController {
 
   @RequirePermission('orders:create')
   @MessagePattern(OrdersPatterns.create)
-  create(@Payload() dto: CreateOrderDto, @CurrentUser() user: UserContext): Promise<Order> {
+  create(
+    @Payload() dto: CreateOrderDto,
+    @CurrentUser() user: UserContext,
+  ): Promise<Order> {
     return this.orders.create(dto, user);
   }
 
@@ -31,7 +38,10 @@ export class OrdersController {
 
   @RequirePermission('orders:read')
   @MessagePattern(OrdersPatterns.get)
-  get(@Payload() dto: OrderIdDto, @CurrentUser() user: UserContext): Promise<Order> {
+  get(
+    @Payload() dto: OrderIdDto,
+    @CurrentUser() user: UserContext,
+  ): Promise<Order> {
     return this.orders.get(dto.id, user);
   }
 

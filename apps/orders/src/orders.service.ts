@@ -24,7 +24,8 @@ export class OrdersService {
   private readonly logger = new Logger(OrdersService.name);
 
   constructor(
-    @InjectRepository(OrderEntity) private readonly orders: Repository<OrderEntity>,
+    @InjectRepository(OrderEntity)
+    private readonly orders: Repository<OrderEntity>,
     @Inject(INVENTORY_CLIENT) private readonly inventory: ClientProxy,
     private readonly audit: AuditService,
   ) {}
@@ -76,7 +77,8 @@ export class OrdersService {
     const order = await this.orders.findOneBy({ id: id.toLowerCase() });
     const visible =
       order !== null &&
-      (order.createdBy === user.userId || user.permissions.includes(READ_ALL_ORDERS));
+      (order.createdBy === user.userId ||
+        user.permissions.includes(READ_ALL_ORDERS));
     if (!visible) {
       throw new NotFoundException(`Order ${id} was not found.`);
     }
@@ -88,21 +90,34 @@ export class OrdersService {
    * The result must carry the identity of the order's creator: a validly signed
    * message from anyone else cannot settle someone's order.
    */
-  async applyReservationResult(event: ReservationResultEvent, user: UserContext): Promise<void> {
+  async applyReservationResult(
+    event: ReservationResultEvent,
+    user: UserContext,
+  ): Promise<void> {
     const order = await this.orders.findOneBy({ id: event.orderId });
     if (!order) {
-      this.logger.warn(`Reservation result for unknown order ${event.orderId} ignored.`);
+      this.logger.warn(
+        `Reservation result for unknown order ${event.orderId} ignored.`,
+      );
       return;
     }
     // TODO: accept this event only under inventory's own service identity.
     // Today anyone holding an envelope of the order's creator can settle it.
     if (order.createdBy !== user.userId) {
-      this.logger.warn(`Reservation result for order ${order.id} sent as another user; ignored.`);
-      this.audit.record({ action: 'order.status', resourceId: order.id, outcome: 'denied' });
+      this.logger.warn(
+        `Reservation result for order ${order.id} sent as another user; ignored.`,
+      );
+      this.audit.record({
+        action: 'order.status',
+        resourceId: order.id,
+        outcome: 'denied',
+      });
       return;
     }
     if (order.status !== 'pending') {
-      this.logger.warn(`Order ${order.id} is already ${order.status}; duplicate result ignored.`);
+      this.logger.warn(
+        `Order ${order.id} is already ${order.status}; duplicate result ignored.`,
+      );
       return;
     }
 
@@ -112,7 +127,10 @@ export class OrdersService {
       action: 'order.status',
       resourceId: order.id,
       outcome: 'success',
-      details: { status: event.status, ...(event.reason ? { reason: event.reason } : {}) },
+      details: {
+        status: event.status,
+        ...(event.reason ? { reason: event.reason } : {}),
+      },
     });
   }
 }

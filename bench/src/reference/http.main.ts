@@ -1,13 +1,27 @@
 // Yardstick gateway: a bare Nest app on Fastify with no auth and no context.
 // `GET /me` returns the same body as the real gateway's /me, locally;
 // `GET /inventory/:sku` forwards to the reference service over plain TCP.
-import { Controller, Get, Inject, Module, OnApplicationBootstrap, Param } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Inject,
+  Module,
+  OnApplicationBootstrap,
+  Param,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientProxy } from '@nestjs/microservices';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  FastifyAdapter,
+  NestFastifyApplication,
+} from '@nestjs/platform-fastify';
 import { firstValueFrom } from 'rxjs';
 
-import { ME_FIXTURE, portFromEnv, registerServiceClient } from '../stock-fixture';
+import {
+  ME_FIXTURE,
+  portFromEnv,
+  registerServiceClient,
+} from '../stock-fixture';
 
 const SERVICE = 'REFERENCE_SERVICE';
 

@@ -1,4 +1,8 @@
-import { defaultClaimsMapper, JwtVerifier, UserContext } from '@platform/user-context';
+import {
+  defaultClaimsMapper,
+  JwtVerifier,
+  UserContext,
+} from '@platform/user-context';
 
 /** A token check with an HS256 secret, which returns without a promise. */
 export interface ForwardingVerifier {

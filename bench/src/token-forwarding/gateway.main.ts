@@ -17,7 +17,10 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientProxy } from '@nestjs/microservices';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  FastifyAdapter,
+  NestFastifyApplication,
+} from '@nestjs/platform-fastify';
 import { firstValueFrom } from 'rxjs';
 
 import { createValidationPipes, SkuDto } from '@platform/contracts';
@@ -37,7 +40,9 @@ class BearerGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<RequestWithToken>();
-    const token = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    const token = /^Bearer (.+)$/i.exec(
+      request.headers.authorization ?? '',
+    )?.[1];
     if (!token) {
       throw new UnauthorizedException('Missing bearer token.');
     }

@@ -12,8 +12,17 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MessagePattern, Payload, RpcException, Transport } from '@nestjs/microservices';
-import { getRepositoryToken, InjectRepository, TypeOrmModule } from '@nestjs/typeorm';
+import {
+  MessagePattern,
+  Payload,
+  RpcException,
+  Transport,
+} from '@nestjs/microservices';
+import {
+  getRepositoryToken,
+  InjectRepository,
+  TypeOrmModule,
+} from '@nestjs/typeorm';
 import { IsString } from 'class-validator';
 import { join } from 'node:path';
 import { Column, Entity, PrimaryColumn, Repository } from 'typeorm';
@@ -64,7 +73,9 @@ class ForwardedTokenGuard implements CanActivate {
 
 @Controller()
 class StockController {
-  constructor(@InjectRepository(StockRow) private readonly stock: Repository<StockRow>) {}
+  constructor(
+    @InjectRepository(StockRow) private readonly stock: Repository<StockRow>,
+  ) {}
 
   @UseGuards(ForwardedTokenGuard)
   @MessagePattern('stock.get')
@@ -75,7 +86,12 @@ class StockController {
         toRpcErrorBody(new NotFoundException(`SKU ${dto.sku} was not found.`)),
       );
     }
-    return { sku: row.sku, name: row.name, available: row.available, reserved: row.reserved };
+    return {
+      sku: row.sku,
+      name: row.name,
+      available: row.available,
+      reserved: row.reserved,
+    };
   }
 }
 
@@ -101,7 +117,9 @@ async function bootstrap(): Promise<void> {
   });
   app.useGlobalPipes(...createValidationPipes());
   await app.init();
-  const repository = app.get<Repository<StockRow>>(getRepositoryToken(StockRow));
+  const repository = app.get<Repository<StockRow>>(
+    getRepositoryToken(StockRow),
+  );
   await repository.save({ ...stockFixture('KB-001') });
   await app.listen();
 }

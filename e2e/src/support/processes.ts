@@ -54,7 +54,9 @@ export class AppProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    this.exit = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+    this.exit = new Promise((resolveExit) =>
+      child.once('exit', (code) => resolveExit(code)),
+    );
     this.collect(child);
 
     await this.waitForLine(/listening on/, timeoutMs);
@@ -65,7 +67,11 @@ export class AppProcess {
     if (!this.exit) {
       throw new Error(`${this.name} was never started.`);
     }
-    return withTimeout(this.exit, timeoutMs, `${this.name} did not exit within ${timeoutMs} ms`);
+    return withTimeout(
+      this.exit,
+      timeoutMs,
+      `${this.name} did not exit within ${timeoutMs} ms`,
+    );
   }
 
   /** Runs the app until it exits and returns its exit code, for start-up failures. */
@@ -76,14 +82,21 @@ export class AppProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    this.exit = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+    this.exit = new Promise((resolveExit) =>
+      child.once('exit', (code) => resolveExit(code)),
+    );
     this.collect(child);
     return this.exitCode(timeoutMs);
   }
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null || !child.pid) {
+    if (
+      !child ||
+      child.exitCode !== null ||
+      child.signalCode !== null ||
+      !child.pid
+    ) {
       return;
     }
     process.kill(-child.pid, 'SIGTERM');
@@ -104,9 +117,14 @@ export class AppProcess {
         if (line) {
           return resolveLine(line);
         }
-        if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
+        if (
+          this.child?.exitCode !== null &&
+          this.child?.exitCode !== undefined
+        ) {
           return reject(
-            new Error(`${this.name} exited early:\n${this.lines.slice(-20).join('\n')}`),
+            new Error(
+              `${this.name} exited early:\n${this.lines.slice(-20).join('\n')}`,
+            ),
           );
         }
         if (Date.now() > deadline) {
@@ -143,7 +161,11 @@ export class AppProcess {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
+function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  message: string,
+): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(message)), timeoutMs);

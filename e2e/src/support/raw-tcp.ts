@@ -5,7 +5,10 @@ import { connect, Socket } from 'node:net';
  * Nest code, to send services packets that the gateway would never send.
  */
 export class RawTcpPeer {
-  private readonly responses = new Map<string, (packet: Record<string, unknown>) => void>();
+  private readonly responses = new Map<
+    string,
+    (packet: Record<string, unknown>) => void
+  >();
   private buffer = '';
   private nextId = 0;
 
@@ -16,30 +19,46 @@ export class RawTcpPeer {
 
   static open(port: number): Promise<RawTcpPeer> {
     return new Promise((resolvePeer, reject) => {
-      const socket = connect(port, '127.0.0.1', () => resolvePeer(new RawTcpPeer(socket)));
+      const socket = connect(port, '127.0.0.1', () =>
+        resolvePeer(new RawTcpPeer(socket)),
+      );
       socket.once('error', reject);
     });
   }
 
   /** Sends a request packet; `extra` fields are added at the top level, beside `pattern` and `data`. */
-  request(pattern: string, data: unknown, extra: Record<string, unknown> = {}, timeoutMs = 5000) {
+  request(
+    pattern: string,
+    data: unknown,
+    extra: Record<string, unknown> = {},
+    timeoutMs = 5000,
+  ) {
     const id = `raw-${++this.nextId}`;
-    const response = new Promise<Record<string, unknown>>((resolveResponse, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`No response to ${pattern} within ${timeoutMs} ms.`)),
-        timeoutMs,
-      );
-      this.responses.set(id, (packet) => {
-        clearTimeout(timer);
-        resolveResponse(packet);
-      });
-    });
+    const response = new Promise<Record<string, unknown>>(
+      (resolveResponse, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`No response to ${pattern} within ${timeoutMs} ms.`),
+            ),
+          timeoutMs,
+        );
+        this.responses.set(id, (packet) => {
+          clearTimeout(timer);
+          resolveResponse(packet);
+        });
+      },
+    );
     this.write({ pattern, data, id, ...extra });
     return response;
   }
 
   /** Sends an event packet (no id, so no response is expected). */
-  emit(pattern: string, data: unknown, extra: Record<string, unknown> = {}): void {
+  emit(
+    pattern: string,
+    data: unknown,
+    extra: Record<string, unknown> = {},
+  ): void {
     this.write({ pattern, data, ...extra });
   }
 

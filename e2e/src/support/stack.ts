@@ -67,7 +67,11 @@ export class Stack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.gateway?.stop(), this.orders?.stop(), this.inventory?.stop()]);
+    await Promise.all([
+      this.gateway?.stop(),
+      this.orders?.stop(),
+      this.inventory?.stop(),
+    ]);
     rmSync(this.dataDir, { recursive: true, force: true });
     if (this.transport === 'rmq' && this.env.BROKER_NAMESPACE) {
       const namespace = this.env.BROKER_NAMESPACE;
@@ -84,13 +88,21 @@ export class Stack {
 
   /** Signs a token the gateway accepts; `options` may override algorithm, expiry and so on. */
   token(claims: TokenClaims, options: jwt.SignOptions = {}): string {
-    return jwt.sign(claims, this.jwtSecret, { algorithm: 'HS256', expiresIn: 300, ...options });
+    return jwt.sign(claims, this.jwtSecret, {
+      algorithm: 'HS256',
+      expiresIn: 300,
+      ...options,
+    });
   }
 
   async request<T = any>(
     method: string,
     path: string,
-    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+    options: {
+      token?: string;
+      body?: unknown;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<HttpResult<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) {
@@ -102,7 +114,8 @@ export class Stack {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body:
+        options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     const text = await response.text();
     let body: unknown = text;
@@ -111,7 +124,11 @@ export class Stack {
     } catch {
       // Not JSON: the raw text is kept for the assertion message.
     }
-    return { status: response.status, body: body as T, headers: response.headers };
+    return {
+      status: response.status,
+      body: body as T,
+      headers: response.headers,
+    };
   }
 }
 

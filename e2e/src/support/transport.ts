@@ -22,7 +22,9 @@ export type ServiceName = 'orders' | 'inventory';
  * unknown value fails every suite rather than quietly testing TCP.
  */
 export function e2eTransport(): ContextTransportName {
-  const value = String((globalThis as { E2E_TRANSPORT?: unknown }).E2E_TRANSPORT ?? 'tcp');
+  const value = String(
+    (globalThis as { E2E_TRANSPORT?: unknown }).E2E_TRANSPORT ?? 'tcp',
+  );
   if (!(CONTEXT_TRANSPORTS as readonly string[]).includes(value)) {
     throw new Error(
       `E2E_TRANSPORT must be one of ${CONTEXT_TRANSPORTS.join(', ')}, got "${value}".`,
@@ -44,11 +46,16 @@ export function onTransport(title: string): string {
  * a namespace of their own, so suites running side by side on one broker
  * never receive each other's messages.
  */
-export function transportEnv(transport: ContextTransportName): NodeJS.ProcessEnv {
+export function transportEnv(
+  transport: ContextTransportName,
+): NodeJS.ProcessEnv {
   if (transport === 'tcp' || transport === 'grpc') {
     return { TRANSPORT: transport };
   }
-  return { TRANSPORT: transport, BROKER_NAMESPACE: `e2e-${randomBytes(6).toString('hex')}` };
+  return {
+    TRANSPORT: transport,
+    BROKER_NAMESPACE: `e2e-${randomBytes(6).toString('hex')}`,
+  };
 }
 
 /** A reply as Nest's transports carry it: `err` or `response`. */
@@ -73,7 +80,11 @@ export interface RawPeer {
   /** Sends an event; nothing comes back. */
   emit(pattern: string, data: unknown, envelope?: unknown): Promise<void>;
   /** Brokers only: publishes bytes as they are, without Nest's packet around them. */
-  publishRaw?(pattern: string, bytes: string, envelope?: unknown): Promise<void>;
+  publishRaw?(
+    pattern: string,
+    bytes: string,
+    envelope?: unknown,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,16 +96,24 @@ export async function openRawPeer(
   const prefix = env.BROKER_NAMESPACE ? `${env.BROKER_NAMESPACE}.` : '';
   switch (transport) {
     case 'tcp':
-      return TcpPeer.open(Number(env[service === 'orders' ? 'ORDERS_PORT' : 'INVENTORY_PORT']));
+      return TcpPeer.open(
+        Number(env[service === 'orders' ? 'ORDERS_PORT' : 'INVENTORY_PORT']),
+      );
     case 'nats':
-      return NatsPeer.open(env.NATS_URL || DEFAULT_TRANSPORT_SETTINGS.natsUrl, prefix);
+      return NatsPeer.open(
+        env.NATS_URL || DEFAULT_TRANSPORT_SETTINGS.natsUrl,
+        prefix,
+      );
     case 'rmq':
       return RmqPeer.open(
         env.RABBITMQ_URL || DEFAULT_TRANSPORT_SETTINGS.rabbitmqUrl,
         `${prefix}${service}`,
       );
     case 'redis':
-      return RedisPeer.open(env.REDIS_URL || DEFAULT_TRANSPORT_SETTINGS.redisUrl, prefix);
+      return RedisPeer.open(
+        env.REDIS_URL || DEFAULT_TRANSPORT_SETTINGS.redisUrl,
+        prefix,
+      );
     case 'grpc':
       return GrpcPeer.open(
         `127.0.0.1:${env[service === 'orders' ? 'ORDERS_PORT' : 'INVENTORY_PORT']}`,
@@ -103,8 +122,13 @@ export async function openRawPeer(
   }
 }
 
-function withEnvelope(extra: Record<string, unknown>, envelope: unknown): Record<string, unknown> {
-  return envelope === undefined ? extra : { ...extra, [USER_CONTEXT_HEADER]: envelope };
+function withEnvelope(
+  extra: Record<string, unknown>,
+  envelope: unknown,
+): Record<string, unknown> {
+  return envelope === undefined
+    ? extra
+    : { ...extra, [USER_CONTEXT_HEADER]: envelope };
 }
 
 function timeoutError(pattern: string): Error {
@@ -124,7 +148,11 @@ class TcpPeer implements RawPeer {
     envelope?: unknown,
     extra: Record<string, unknown> = {},
   ) {
-    return this.peer.request(pattern, data, withEnvelope(extra, envelope)) as Promise<RawAnswer>;
+    return this.peer.request(
+      pattern,
+      data,
+      withEnvelope(extra, envelope),
+    ) as Promise<RawAnswer>;
   }
 
   async emit(pattern: string, data: unknown, envelope?: unknown) {
@@ -158,22 +186,32 @@ class NatsPeer implements RawPeer {
     extra: Record<string, unknown> = {},
   ) {
     const packet = { pattern, data, id: randomUUID(), ...extra };
-    const reply = await this.connection.request(this.prefix + pattern, JSON.stringify(packet), {
-      timeout: 5000,
-      headers: this.headers(envelope),
-    });
+    const reply = await this.connection.request(
+      this.prefix + pattern,
+      JSON.stringify(packet),
+      {
+        timeout: 5000,
+        headers: this.headers(envelope),
+      },
+    );
     return JSON.parse(new TextDecoder().decode(reply.data)) as RawAnswer;
   }
 
   async emit(pattern: string, data: unknown, envelope?: unknown) {
-    this.connection.publish(this.prefix + pattern, JSON.stringify({ pattern, data }), {
-      headers: this.headers(envelope),
-    });
+    this.connection.publish(
+      this.prefix + pattern,
+      JSON.stringify({ pattern, data }),
+      {
+        headers: this.headers(envelope),
+      },
+    );
     await this.connection.flush();
   }
 
   async publishRaw(pattern: string, bytes: string, envelope?: unknown) {
-    this.connection.publish(this.prefix + pattern, bytes, { headers: this.headers(envelope) });
+    this.connection.publish(this.prefix + pattern, bytes, {
+      headers: this.headers(envelope),
+    });
     await this.connection.flush();
   }
 
@@ -216,7 +254,12 @@ class RmqPeer implements RawPeer {
     return peer;
   }
 
-  request(pattern: string, data: unknown, envelope?: unknown, extra: Record<string, unknown> = {}) {
+  request(
+    pattern: string,
+    data: unknown,
+    envelope?: unknown,
+    extra: Record<string, unknown> = {},
+  ) {
     const id = randomUUID();
     return new Promise<RawAnswer>((resolveAnswer, reject) => {
       const timer = setTimeout(() => reject(timeoutError(pattern)), 5000);
@@ -230,21 +273,28 @@ class RmqPeer implements RawPeer {
         {
           replyTo: 'amq.rabbitmq.reply-to',
           correlationId: id,
-          headers: envelope === undefined ? {} : { [USER_CONTEXT_HEADER]: envelope },
+          headers:
+            envelope === undefined ? {} : { [USER_CONTEXT_HEADER]: envelope },
         },
       );
     });
   }
 
   async emit(pattern: string, data: unknown, envelope?: unknown) {
-    this.channel.sendToQueue(this.queue, Buffer.from(JSON.stringify({ pattern, data })), {
-      headers: envelope === undefined ? {} : { [USER_CONTEXT_HEADER]: envelope },
-    });
+    this.channel.sendToQueue(
+      this.queue,
+      Buffer.from(JSON.stringify({ pattern, data })),
+      {
+        headers:
+          envelope === undefined ? {} : { [USER_CONTEXT_HEADER]: envelope },
+      },
+    );
   }
 
   async publishRaw(_pattern: string, bytes: string, envelope?: unknown) {
     this.channel.sendToQueue(this.queue, Buffer.from(bytes), {
-      headers: envelope === undefined ? {} : { [USER_CONTEXT_HEADER]: envelope },
+      headers:
+        envelope === undefined ? {} : { [USER_CONTEXT_HEADER]: envelope },
     });
   }
 
@@ -320,7 +370,10 @@ class GrpcPeer implements RawPeer {
     private readonly contract: GrpcServiceContract,
   ) {}
 
-  static async open(url: string, contract: GrpcServiceContract): Promise<GrpcPeer> {
+  static async open(
+    url: string,
+    contract: GrpcServiceContract,
+  ): Promise<GrpcPeer> {
     const grpc = require('@grpc/grpc-js');
     const loader = require('@grpc/proto-loader');
     const definition = loader.loadSync(contract.protoPath, {
@@ -338,7 +391,11 @@ class GrpcPeer implements RawPeer {
     );
   }
 
-  request(pattern: string, data: unknown, envelope?: unknown): Promise<RawAnswer> {
+  request(
+    pattern: string,
+    data: unknown,
+    envelope?: unknown,
+  ): Promise<RawAnswer> {
     const route = this.contract.methods[pattern];
     if (!route) {
       throw new Error(`No gRPC method for ${pattern}.`);
@@ -357,7 +414,9 @@ class GrpcPeer implements RawPeer {
           if (error) {
             resolveAnswer({ err: fromGrpcError(error) });
           } else {
-            resolveAnswer({ response: route.listField ? value[route.listField] : value });
+            resolveAnswer({
+              response: route.listField ? value[route.listField] : value,
+            });
           }
         },
       );
@@ -379,7 +438,9 @@ export async function subscribeSilently(
   subject: string,
 ): Promise<{ close(): Promise<void> }> {
   const { connect } = require('nats');
-  const connection = await connect({ servers: [url || DEFAULT_TRANSPORT_SETTINGS.natsUrl] });
+  const connection = await connect({
+    servers: [url || DEFAULT_TRANSPORT_SETTINGS.natsUrl],
+  });
   connection.subscribe(subject);
   await connection.flush();
   return { close: () => connection.close() };
@@ -391,7 +452,9 @@ export async function answerWithGarbage(
   subject: string,
 ): Promise<{ close(): Promise<void> }> {
   const { connect } = require('nats');
-  const connection = await connect({ servers: [url || DEFAULT_TRANSPORT_SETTINGS.natsUrl] });
+  const connection = await connect({
+    servers: [url || DEFAULT_TRANSPORT_SETTINGS.natsUrl],
+  });
   connection.subscribe(subject, {
     callback: (_error: unknown, message: { reply?: string }) => {
       if (message.reply) {
@@ -409,7 +472,9 @@ export async function answerWithGarbage(
  */
 export async function refusingQueue(url: string | undefined, name: string) {
   const amqp = require('amqplib');
-  const connection = await amqp.connect(url || DEFAULT_TRANSPORT_SETTINGS.rabbitmqUrl);
+  const connection = await amqp.connect(
+    url || DEFAULT_TRANSPORT_SETTINGS.rabbitmqUrl,
+  );
   const channel = await connection.createChannel();
   await channel.assertQueue(name, {
     durable: false,
@@ -431,9 +496,14 @@ export async function refusingQueue(url: string | undefined, name: string) {
 }
 
 /** Deletes the RabbitMQ queues of a namespace, so test runs leave no durable queues behind. */
-export async function deleteRmqQueues(url: string | undefined, queues: string[]): Promise<void> {
+export async function deleteRmqQueues(
+  url: string | undefined,
+  queues: string[],
+): Promise<void> {
   const amqp = require('amqplib');
-  const connection = await amqp.connect(url || DEFAULT_TRANSPORT_SETTINGS.rabbitmqUrl);
+  const connection = await amqp.connect(
+    url || DEFAULT_TRANSPORT_SETTINGS.rabbitmqUrl,
+  );
   try {
     const channel = await connection.createChannel();
     for (const queue of queues) {

@@ -25,7 +25,9 @@ export const MAX_LINE_QUANTITY = 10_000;
 
 export class OrderItemDto {
   @IsString()
-  @Matches(SKU_PATTERN, { message: 'sku must be 1-64 letters, digits or dashes' })
+  @Matches(SKU_PATTERN, {
+    message: 'sku must be 1-64 letters, digits or dashes',
+  })
   sku!: string;
 
   @IsInt()
@@ -53,7 +55,9 @@ export class OrderIdDto {
 
 export class SkuDto {
   @IsString()
-  @Matches(SKU_PATTERN, { message: 'sku must be 1-64 letters, digits or dashes' })
+  @Matches(SKU_PATTERN, {
+    message: 'sku must be 1-64 letters, digits or dashes',
+  })
   sku!: string;
 }
 

@@ -27,7 +27,10 @@ export const INVENTORY_GRPC: GrpcServiceContract = {
   methods: {
     [InventoryPatterns.listStock]: { rpc: 'ListStock', listField: 'items' },
     [InventoryPatterns.getStock]: { rpc: 'GetStock' },
-    [InventoryPatterns.listReservations]: { rpc: 'ListReservations', listField: 'reservations' },
+    [InventoryPatterns.listReservations]: {
+      rpc: 'ListReservations',
+      listField: 'reservations',
+    },
     [OrderEvents.created]: { rpc: 'OrderCreated', event: true },
   },
 };

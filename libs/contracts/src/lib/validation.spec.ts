@@ -2,9 +2,17 @@ import 'reflect-metadata';
 import { ArgumentMetadata, BadRequestException } from '@nestjs/common';
 
 import { CreateOrderDto, OrderCreatedEvent } from './dto';
-import { createValidationPipes, MaxDepthPipe, ParseSkuPipe, SyncValidationPipe } from './validation';
+import {
+  createValidationPipes,
+  MaxDepthPipe,
+  ParseSkuPipe,
+  SyncValidationPipe,
+} from './validation';
 
-const body = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({ type: 'body', metatype });
+const body = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({
+  type: 'body',
+  metatype,
+});
 
 /** Returns the message of the BadRequestException that `run` throws. */
 async function rejection(run: () => unknown): Promise<unknown> {
@@ -35,13 +43,21 @@ describe('MaxDepthPipe', () => {
   });
 
   it('rejects values deeper than the limit', async () => {
-    const response = await rejection(() => pipe.transform({ a: nested(4) }, body(Object)));
+    const response = await rejection(() =>
+      pipe.transform({ a: nested(4) }, body(Object)),
+    );
 
-    expect(response).toEqual(expect.objectContaining({ message: 'Input is nested deeper than 4 levels.' }));
+    expect(response).toEqual(
+      expect.objectContaining({
+        message: 'Input is nested deeper than 4 levels.',
+      }),
+    );
   });
 
   it('checks 100,000 levels without overflowing', async () => {
-    await rejection(() => new MaxDepthPipe().transform(nested(100_000), body(Object)));
+    await rejection(() =>
+      new MaxDepthPipe().transform(nested(100_000), body(Object)),
+    );
   });
 
   it('skips custom decorator values', () => {
@@ -58,23 +74,35 @@ describe('ParseSkuPipe', () => {
     expect(pipe.transform(sku)).toBe(sku);
   });
 
-  it.each([['empty', ''], ['underscore', 'KB_001'], ['65 characters', 'A'.repeat(65)], ['slash', '../x'], ['number', 42]])(
-    'rejects %s',
-    async (_name, sku) => {
-      const response = await rejection(() => pipe.transform(sku));
+  it.each([
+    ['empty', ''],
+    ['underscore', 'KB_001'],
+    ['65 characters', 'A'.repeat(65)],
+    ['slash', '../x'],
+    ['number', 42],
+  ])('rejects %s', async (_name, sku) => {
+    const response = await rejection(() => pipe.transform(sku));
 
-      expect(response).toEqual(
-        expect.objectContaining({ message: 'sku must be 1-64 letters, digits or dashes' }),
-      );
-    },
-  );
+    expect(response).toEqual(
+      expect.objectContaining({
+        message: 'sku must be 1-64 letters, digits or dashes',
+      }),
+    );
+  });
 });
 
 describe('SyncValidationPipe with CreateOrderDto', () => {
-  const pipe = new SyncValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+  const pipe = new SyncValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+  });
 
   it('transforms a valid body', async () => {
-    const result = await pipe.transform({ items: [{ sku: 'KB-001', quantity: 2 }] }, body(CreateOrderDto));
+    const result = await pipe.transform(
+      { items: [{ sku: 'KB-001', quantity: 2 }] },
+      body(CreateOrderDto),
+    );
 
     expect(result).toBeInstanceOf(CreateOrderDto);
     expect(result.items).toEqual([{ sku: 'KB-001', quantity: 2 }]);
@@ -83,20 +111,40 @@ describe('SyncValidationPipe with CreateOrderDto', () => {
   it.each([
     ['no items', {}],
     ['empty items', { items: [] }],
-    ['51 lines', { items: Array.from({ length: 51 }, () => ({ sku: 'KB-001', quantity: 1 })) }],
+    [
+      '51 lines',
+      {
+        items: Array.from({ length: 51 }, () => ({
+          sku: 'KB-001',
+          quantity: 1,
+        })),
+      },
+    ],
     ['quantity zero', { items: [{ sku: 'KB-001', quantity: 0 }] }],
     ['quantity over 10000', { items: [{ sku: 'KB-001', quantity: 10_001 }] }],
     ['a nested empty array', { items: [[]] }],
-    ['an item in a nested array', { items: [[{ sku: 'KB-001', quantity: 1 }]] }],
+    [
+      'an item in a nested array',
+      { items: [[{ sku: 'KB-001', quantity: 1 }]] },
+    ],
     ['a null item', { items: [null] }],
-    ['an unknown field', { items: [{ sku: 'KB-001', quantity: 1 }], createdBy: 'mallory' }],
-    ['an unknown item field', { items: [{ sku: 'KB-001', quantity: 1, price: 0 }] }],
+    [
+      'an unknown field',
+      { items: [{ sku: 'KB-001', quantity: 1 }], createdBy: 'mallory' },
+    ],
+    [
+      'an unknown item field',
+      { items: [{ sku: 'KB-001', quantity: 1, price: 0 }] },
+    ],
   ])('rejects %s', async (_name, value) => {
     await rejection(() => pipe.transform(value, body(CreateOrderDto)));
   });
 
   it('rejects an event without a uuid', async () => {
-    const value = { orderId: 'not-a-uuid', items: [{ sku: 'KB-001', quantity: 1 }] };
+    const value = {
+      orderId: 'not-a-uuid',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+    };
 
     await rejection(() => pipe.transform(value, body(OrderCreatedEvent)));
   });

@@ -5,7 +5,11 @@ import {
   PipeTransform,
   ValidationPipe,
 } from '@nestjs/common';
-import { ValidationError, ValidatorOptions, validateSync } from 'class-validator';
+import {
+  ValidationError,
+  ValidatorOptions,
+  validateSync,
+} from 'class-validator';
 
 import { SKU_PATTERN } from './dto';
 
@@ -24,7 +28,9 @@ export class MaxDepthPipe implements PipeTransform {
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     if (metadata.type !== 'custom' && depthExceeds(value, this.maxDepth)) {
-      throw new BadRequestException(`Input is nested deeper than ${this.maxDepth} levels.`);
+      throw new BadRequestException(
+        `Input is nested deeper than ${this.maxDepth} levels.`,
+      );
     }
     return value;
   }
@@ -38,7 +44,10 @@ export class MaxDepthPipe implements PipeTransform {
  * the stock one.
  */
 export class SyncValidationPipe extends ValidationPipe {
-  protected override validate(object: object, validatorOptions?: ValidatorOptions): ValidationError[] {
+  protected override validate(
+    object: object,
+    validatorOptions?: ValidatorOptions,
+  ): ValidationError[] {
     return validateSync(object, validatorOptions);
   }
 }
@@ -50,7 +59,11 @@ export class SyncValidationPipe extends ValidationPipe {
 export function createValidationPipes(): PipeTransform[] {
   return [
     new MaxDepthPipe(),
-    new SyncValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    new SyncValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+    }),
   ];
 }
 
@@ -81,7 +94,9 @@ function depthExceeds(root: unknown, maxDepth: number): boolean {
 export class ParseSkuPipe implements PipeTransform<unknown, string> {
   transform(value: unknown): string {
     if (typeof value !== 'string' || !SKU_PATTERN.test(value)) {
-      throw new BadRequestException('sku must be 1-64 letters, digits or dashes');
+      throw new BadRequestException(
+        'sku must be 1-64 letters, digits or dashes',
+      );
     }
     return value;
   }

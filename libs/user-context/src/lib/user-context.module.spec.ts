@@ -1,6 +1,16 @@
-import { Body, Controller, Get, Headers, INestApplication, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  INestApplication,
+  Post,
+} from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  FastifyAdapter,
+  NestFastifyApplication,
+} from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import * as jsonwebtoken from 'jsonwebtoken';
 import { AddressInfo } from 'node:net';
@@ -16,7 +26,8 @@ import { UserContextService } from './user-context.service';
 
 const JWT_SECRET = 'module-spec-jwt-secret-0123456789abcdef';
 const ENVELOPE_SECRET = 'module-spec-envelope-secret-0123456789ab';
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 const auditLines: string[] = [];
 
@@ -47,7 +58,10 @@ class AccountController {
   ) {}
 
   @Get('me')
-  async me(@CurrentUser() user: UserContext, @CurrentUser('userId') userId: string) {
+  async me(
+    @CurrentUser() user: UserContext,
+    @CurrentUser('userId') userId: string,
+  ) {
     await randomDelay();
     return {
       user,
@@ -89,7 +103,10 @@ class ReportsController {
   }
 }
 
-function tokenFor(userId: string, claims: Record<string, unknown> = {}): string {
+function tokenFor(
+  userId: string,
+  claims: Record<string, unknown> = {},
+): string {
   return jsonwebtoken.sign({ sub: userId, ...claims }, JWT_SECRET, {
     algorithm: 'HS256',
     expiresIn: 300,
@@ -119,9 +136,14 @@ describe('UserContextModule over HTTP', () => {
     const response = await fetch(`${baseUrl}${path}`, {
       method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body:
+        options.body === undefined ? undefined : JSON.stringify(options.body),
     });
-    return { status: response.status, body: await response.json(), headers: response.headers };
+    return {
+      status: response.status,
+      body: await response.json(),
+      headers: response.headers,
+    };
   }
 
   beforeAll(async () => {
@@ -138,9 +160,12 @@ describe('UserContextModule over HTTP', () => {
       controllers: [PublicController, AccountController, ReportsController],
     }).compile();
 
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-      logger: false,
-    });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(
+      new FastifyAdapter(),
+      {
+        logger: false,
+      },
+    );
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
@@ -208,7 +233,9 @@ describe('UserContextModule over HTTP', () => {
 
     it('returns 401 for a token without sub', async () => {
       const { status } = await call('/account/me', {
-        token: jsonwebtoken.sign({ email: 'a@example.com' }, JWT_SECRET, { expiresIn: 60 }),
+        token: jsonwebtoken.sign({ email: 'a@example.com' }, JWT_SECRET, {
+          expiresIn: 60,
+        }),
       });
 
       expect(status).toBe(401);
@@ -258,7 +285,9 @@ describe('UserContextModule over HTTP', () => {
 
   describe('permissions', () => {
     it('returns 403 naming the class permission', async () => {
-      const { status, body } = await call('/reports/list', { token: tokenFor('alice') });
+      const { status, body } = await call('/reports/list', {
+        token: tokenFor('alice'),
+      });
 
       expect(status).toBe(403);
       expect(body).toEqual({
@@ -289,16 +318,26 @@ describe('UserContextModule over HTTP', () => {
     });
 
     it('names only the missing permissions', async () => {
-      const token = tokenFor('alice', { permissions: ['reports:read', 'reports:approve'] });
-      const { status, body } = await call('/reports/approve', { method: 'POST', token });
+      const token = tokenFor('alice', {
+        permissions: ['reports:read', 'reports:approve'],
+      });
+      const { status, body } = await call('/reports/approve', {
+        method: 'POST',
+        token,
+      });
 
       expect(status).toBe(403);
       expect(body.message).toBe('Missing permission: reports:write.');
     });
 
     it('requires the class permission on handlers', async () => {
-      const token = tokenFor('alice', { permissions: ['reports:write', 'reports:approve'] });
-      const { status, body } = await call('/reports/approve', { method: 'POST', token });
+      const token = tokenFor('alice', {
+        permissions: ['reports:write', 'reports:approve'],
+      });
+      const { status, body } = await call('/reports/approve', {
+        method: 'POST',
+        token,
+      });
 
       expect(status).toBe(403);
       expect(body.message).toBe('Missing permission: reports:read.');
@@ -309,7 +348,10 @@ describe('UserContextModule over HTTP', () => {
         permissions: ['reports:read', 'reports:write'],
         scope: 'reports:approve',
       });
-      const { status, body } = await call('/reports/approve', { method: 'POST', token });
+      const { status, body } = await call('/reports/approve', {
+        method: 'POST',
+        token,
+      });
 
       expect(status).toBe(201);
       expect(body).toEqual({ userId: 'alice', approved: true });
@@ -352,12 +394,16 @@ describe('UserContextModule over HTTP', () => {
         },
       });
 
-      expect(body.headerNames.filter((name: string) => name.startsWith('x-user-'))).toEqual([]);
+      expect(
+        body.headerNames.filter((name: string) => name.startsWith('x-user-')),
+      ).toEqual([]);
       expect(body.headerNames).toContain('x-userid');
     });
 
     it('sets no user from identity headers', async () => {
-      const { body } = await call('/public/info', { headers: { 'x-user-id': 'mallory' } });
+      const { body } = await call('/public/info', {
+        headers: { 'x-user-id': 'mallory' },
+      });
 
       expect(body.user).toBeNull();
     });
@@ -384,7 +430,10 @@ describe('UserContextModule over HTTP', () => {
 
     it('requires a token despite identity headers', async () => {
       const { status } = await call('/account/me', {
-        headers: { 'x-user-id': 'mallory', 'x-user-context': 'v1.k1.forged.signature' },
+        headers: {
+          'x-user-id': 'mallory',
+          'x-user-context': 'v1.k1.forged.signature',
+        },
       });
 
       expect(status).toBe(401);
@@ -399,7 +448,9 @@ describe('UserContextModule over HTTP', () => {
     });
 
     it('exposes the generated id to handlers', async () => {
-      const { headers, body } = await call('/account/me', { token: tokenFor('alice') });
+      const { headers, body } = await call('/account/me', {
+        token: tokenFor('alice'),
+      });
 
       expect(body.requestId).toBe(headers.get('x-request-id'));
     });
@@ -408,12 +459,16 @@ describe('UserContextModule over HTTP', () => {
       const first = await call('/public/info');
       const second = await call('/public/info');
 
-      expect(first.headers.get('x-request-id')).not.toBe(second.headers.get('x-request-id'));
+      expect(first.headers.get('x-request-id')).not.toBe(
+        second.headers.get('x-request-id'),
+      );
     });
 
     it('echoes a well-formed id', async () => {
       const requestId = 'req-2025.01:abc_DEF';
-      const { headers } = await call('/public/info', { headers: { 'x-request-id': requestId } });
+      const { headers } = await call('/public/info', {
+        headers: { 'x-request-id': requestId },
+      });
 
       expect(headers.get('x-request-id')).toBe(requestId);
     });
@@ -429,7 +484,9 @@ describe('UserContextModule over HTTP', () => {
 
     it('echoes a 128-character id', async () => {
       const requestId = 'r'.repeat(128);
-      const { headers } = await call('/public/info', { headers: { 'x-request-id': requestId } });
+      const { headers } = await call('/public/info', {
+        headers: { 'x-request-id': requestId },
+      });
 
       expect(headers.get('x-request-id')).toBe(requestId);
     });
@@ -549,7 +606,9 @@ describe('UserContextModule on Express', () => {
       controllers: [PublicController, AccountController],
     }).compile();
 
-    app = moduleRef.createNestApplication(new ExpressAdapter(), { logger: false });
+    app = moduleRef.createNestApplication(new ExpressAdapter(), {
+      logger: false,
+    });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
@@ -567,7 +626,10 @@ describe('UserContextModule on Express', () => {
 
   it('returns the user with a token', async () => {
     const response = await fetch(`${baseUrl}/account/me`, {
-      headers: { authorization: `Bearer ${tokenFor('erin')}`, 'x-request-id': 'express-1' },
+      headers: {
+        authorization: `Bearer ${tokenFor('erin')}`,
+        'x-request-id': 'express-1',
+      },
     });
     const body = (await response.json()) as any;
 
@@ -589,7 +651,10 @@ describe('UserContextModule on Express', () => {
   });
 
   it('keeps concurrent users apart', async () => {
-    const users = Array.from({ length: 30 }, (_, index) => `express-user-${index % 6}`);
+    const users = Array.from(
+      { length: 30 },
+      (_, index) => `express-user-${index % 6}`,
+    );
 
     const bodies = await Promise.all(
       users.map((userId) =>

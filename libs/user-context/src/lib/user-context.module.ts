@@ -1,4 +1,9 @@
-import { MiddlewareConsumer, Module, NestModule, Optional } from '@nestjs/common';
+import {
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  Optional,
+} from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 
 import { AuditService } from './audit/audit.service';
@@ -50,19 +55,25 @@ const GATEWAY_ENVELOPE_HEADROOM = 256;
       useFactory: (options: UserContextModuleOptions) =>
         new ContextEnvelopeCodec({
           ...options.envelope,
-          audience: options.role === 'service' ? options.serviceName : undefined,
+          audience:
+            options.role === 'service' ? options.serviceName : undefined,
           // Room for the services' re-signed envelopes (a longer audience
           // name, up to 256 characters more), so that a context the gateway
           // accepts does not fail as too large at the next hop.
           ...(options.role === 'gateway'
-            ? { maxSignedLength: (options.envelope.maxLength ?? 8192) - GATEWAY_ENVELOPE_HEADROOM }
+            ? {
+                maxSignedLength:
+                  (options.envelope.maxLength ?? 8192) -
+                  GATEWAY_ENVELOPE_HEADROOM,
+              }
             : {}),
         }),
     },
     {
       provide: JwtVerifier,
       inject: [USER_CONTEXT_OPTIONS],
-      useFactory: (options: UserContextModuleOptions) => createJwtVerifier(options),
+      useFactory: (options: UserContextModuleOptions) =>
+        createJwtVerifier(options),
     },
     UserContextService,
     AuditService,
@@ -72,7 +83,10 @@ const GATEWAY_ENVELOPE_HEADROOM = 256;
   ],
   exports: [ContextEnvelopeCodec, UserContextService, AuditService],
 })
-export class UserContextModule extends ConfigurableUserContextModule implements NestModule {
+export class UserContextModule
+  extends ConfigurableUserContextModule
+  implements NestModule
+{
   constructor(@Optional() private readonly adapterHost?: HttpAdapterHost) {
     super();
   }
@@ -88,12 +102,19 @@ export class UserContextModule extends ConfigurableUserContextModule implements 
   }
 }
 
-function createJwtVerifier(options: UserContextModuleOptions): JwtVerifier | null {
+function createJwtVerifier(
+  options: UserContextModuleOptions,
+): JwtVerifier | null {
   if (options.role !== 'gateway') {
     return null;
   }
   if (!options.jwt) {
-    throw new Error('UserContextModule with role "gateway" needs the "jwt" option.');
+    throw new Error(
+      'UserContextModule with role "gateway" needs the "jwt" option.',
+    );
   }
-  return new JwtVerifier(options.jwt, options.claimsMapper ?? defaultClaimsMapper);
+  return new JwtVerifier(
+    options.jwt,
+    options.claimsMapper ?? defaultClaimsMapper,
+  );
 }

@@ -26,10 +26,12 @@ export class AuditService {
   private readonly sink: (line: string) => void;
 
   constructor(
-    @Inject(USER_CONTEXT_OPTIONS) private readonly options: UserContextModuleOptions,
+    @Inject(USER_CONTEXT_OPTIONS)
+    private readonly options: UserContextModuleOptions,
     private readonly userContext: UserContextService,
   ) {
-    this.sink = options.auditSink ?? ((line) => process.stdout.write(`${line}\n`));
+    this.sink =
+      options.auditSink ?? ((line) => process.stdout.write(`${line}\n`));
   }
 
   record(event: AuditEvent): void {

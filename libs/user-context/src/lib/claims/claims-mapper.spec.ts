@@ -1,4 +1,8 @@
-import { defaultClaimsMapper, InvalidClaimsError, JwtClaims } from './claims-mapper';
+import {
+  defaultClaimsMapper,
+  InvalidClaimsError,
+  JwtClaims,
+} from './claims-mapper';
 
 function mappingError(claims: JwtClaims): InvalidClaimsError {
   try {
@@ -19,7 +23,9 @@ describe('defaultClaimsMapper', () => {
     });
 
     it('keeps sub unchanged', () => {
-      expect(defaultClaimsMapper({ sub: ' user-42 ' }).userId).toBe(' user-42 ');
+      expect(defaultClaimsMapper({ sub: ' user-42 ' }).userId).toBe(
+        ' user-42 ',
+      );
     });
 
     it.each([
@@ -45,7 +51,9 @@ describe('defaultClaimsMapper', () => {
       ['a NUL byte', 'alice\u0000'],
       ['256 characters', 'a'.repeat(256)],
     ])('rejects sub with %s', (_name, sub) => {
-      expect(mappingError({ sub }).message).toContain('"sub" must be at most 255 characters');
+      expect(mappingError({ sub }).message).toContain(
+        '"sub" must be at most 255 characters',
+      );
     });
 
     it.each([
@@ -59,7 +67,9 @@ describe('defaultClaimsMapper', () => {
 
   describe('email', () => {
     it('copies a string email', () => {
-      expect(defaultClaimsMapper({ sub: 'u', email: 'u@example.com' }).email).toBe('u@example.com');
+      expect(
+        defaultClaimsMapper({ sub: 'u', email: 'u@example.com' }).email,
+      ).toBe('u@example.com');
     });
 
     it('omits an absent email', () => {
@@ -104,17 +114,28 @@ describe('defaultClaimsMapper', () => {
     });
 
     it('treats null lists as empty', () => {
-      const user = defaultClaimsMapper({ sub: 'u', roles: null, permissions: null, scope: null });
+      const user = defaultClaimsMapper({
+        sub: 'u',
+        roles: null,
+        permissions: null,
+        scope: null,
+      });
 
       expect(user).toStrictEqual({ userId: 'u', roles: [], permissions: [] });
     });
 
     it('removes duplicate roles in order', () => {
-      expect(defaultClaimsMapper({ sub: 'u', roles: ['b', 'a', 'b'] }).roles).toEqual(['b', 'a']);
+      expect(
+        defaultClaimsMapper({ sub: 'u', roles: ['b', 'a', 'b'] }).roles,
+      ).toEqual(['b', 'a']);
     });
 
     it('appends scope words to permissions', () => {
-      const user = defaultClaimsMapper({ sub: 'u', permissions: ['a'], scope: 'b c' });
+      const user = defaultClaimsMapper({
+        sub: 'u',
+        permissions: ['a'],
+        scope: 'b c',
+      });
 
       expect(user.permissions).toEqual(['a', 'b', 'c']);
     });
@@ -130,15 +151,24 @@ describe('defaultClaimsMapper', () => {
     });
 
     it('ignores repeated spaces in scope', () => {
-      expect(defaultClaimsMapper({ sub: 'u', scope: '  a   b ' }).permissions).toEqual(['a', 'b']);
+      expect(
+        defaultClaimsMapper({ sub: 'u', scope: '  a   b ' }).permissions,
+      ).toEqual(['a', 'b']);
     });
 
     it('maps an empty scope to nothing', () => {
-      expect(defaultClaimsMapper({ sub: 'u', scope: '' }).permissions).toEqual([]);
+      expect(defaultClaimsMapper({ sub: 'u', scope: '' }).permissions).toEqual(
+        [],
+      );
     });
 
     it('does not mutate the claims', () => {
-      const claims = { sub: 'u', roles: ['a', 'a'], permissions: ['p', 'p'], scope: 'q' };
+      const claims = {
+        sub: 'u',
+        roles: ['a', 'a'],
+        permissions: ['p', 'p'],
+        scope: 'q',
+      };
 
       defaultClaimsMapper(claims);
 
@@ -157,12 +187,18 @@ describe('defaultClaimsMapper', () => {
       ['null role', { roles: [null] }, '"roles"'],
       ['string permissions', { permissions: 'orders:read' }, '"permissions"'],
       ['numeric permission', { permissions: [1] }, '"permissions"'],
-      ['nested permission', { permissions: [['orders:read']] }, '"permissions"'],
+      [
+        'nested permission',
+        { permissions: [['orders:read']] },
+        '"permissions"',
+      ],
       ['array scope', { scope: ['orders:read'] }, '"scope"'],
       ['numeric scope', { scope: 1 }, '"scope"'],
       ['object scope', { scope: { read: true } }, '"scope"'],
     ])('rejects %s', (_name, claims, claimName) => {
-      expect(mappingError({ sub: 'u', ...claims }).message).toContain(claimName);
+      expect(mappingError({ sub: 'u', ...claims }).message).toContain(
+        claimName,
+      );
     });
   });
 });

@@ -39,7 +39,12 @@ export const defaultClaimsMapper: ClaimsMapper = (claims) =>
   ]);
 
 /** Identity providers whose token layouts have a preset mapper. */
-export const CLAIMS_PRESETS = ['default', 'keycloak', 'auth0', 'azure'] as const;
+export const CLAIMS_PRESETS = [
+  'default',
+  'keycloak',
+  'auth0',
+  'azure',
+] as const;
 
 export type ClaimsPreset = (typeof CLAIMS_PRESETS)[number];
 
@@ -76,17 +81,26 @@ export function claimsMapperFor(
     case 'keycloak':
       return (claims) => {
         const realm = objectClaim(claims.realm_access, 'realm_access');
-        const resources = objectClaim(claims.resource_access, 'resource_access');
+        const resources = objectClaim(
+          claims.resource_access,
+          'resource_access',
+        );
         const clientId =
-          options.clientId ?? (typeof claims.azp === 'string' ? claims.azp : undefined);
+          options.clientId ??
+          (typeof claims.azp === 'string' ? claims.azp : undefined);
         const client =
           clientId === undefined
             ? {}
             : objectClaim(resources[clientId], `resource_access.${clientId}`);
-        return buildUser(claims.sub, claims.email, stringList(realm.roles, 'realm_access.roles'), [
-          ...stringList(client.roles, `resource_access.${clientId}.roles`),
-          ...scopeWords(claims.scope, 'scope'),
-        ]);
+        return buildUser(
+          claims.sub,
+          claims.email,
+          stringList(realm.roles, 'realm_access.roles'),
+          [
+            ...stringList(client.roles, `resource_access.${clientId}.roles`),
+            ...scopeWords(claims.scope, 'scope'),
+          ],
+        );
       };
     case 'auth0': {
       const namespace = options.namespace ?? '';
@@ -94,8 +108,13 @@ export function claimsMapperFor(
         buildUser(
           claims.sub,
           claims.email ?? (namespace ? claims[`${namespace}email`] : undefined),
-          namespace ? stringList(claims[`${namespace}roles`], `${namespace}roles`) : [],
-          [...stringList(claims.permissions, 'permissions'), ...scopeWords(claims.scope, 'scope')],
+          namespace
+            ? stringList(claims[`${namespace}roles`], `${namespace}roles`)
+            : [],
+          [
+            ...stringList(claims.permissions, 'permissions'),
+            ...scopeWords(claims.scope, 'scope'),
+          ],
         );
     }
     case 'azure':
@@ -117,7 +136,9 @@ function buildUser(
   permissions: string[],
 ): UserContext {
   if (typeof sub !== 'string' || sub.trim() === '') {
-    throw new InvalidClaimsError('Token has no subject: the "sub" claim is missing or empty.');
+    throw new InvalidClaimsError(
+      'Token has no subject: the "sub" claim is missing or empty.',
+    );
   }
   if (sub.length > MAX_SUBJECT_LENGTH || UNSAFE_CHARACTERS.test(sub)) {
     throw new InvalidClaimsError(
@@ -149,8 +170,13 @@ function stringList(value: unknown, claim: string): string[] {
   if (value === undefined || value === null) {
     return [];
   }
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw new InvalidClaimsError(`Token claim "${claim}" must be an array of strings.`);
+  if (
+    !Array.isArray(value) ||
+    !value.every((item) => typeof item === 'string')
+  ) {
+    throw new InvalidClaimsError(
+      `Token claim "${claim}" must be an array of strings.`,
+    );
   }
   return value;
 }
@@ -160,7 +186,9 @@ function scopeWords(scope: unknown, claim: string): string[] {
     return [];
   }
   if (typeof scope !== 'string') {
-    throw new InvalidClaimsError(`Token claim "${claim}" must be a space-separated string.`);
+    throw new InvalidClaimsError(
+      `Token claim "${claim}" must be a space-separated string.`,
+    );
   }
   return scope.split(' ').filter((word) => word.length > 0);
 }

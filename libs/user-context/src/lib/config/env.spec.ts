@@ -18,7 +18,9 @@ describe('env', () => {
   let warn: jest.SpyInstance;
 
   beforeEach(() => {
-    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    warn = jest
+      .spyOn(Logger.prototype, 'warn')
+      .mockImplementation(() => undefined);
   });
 
   afterEach(() => {
@@ -37,23 +39,31 @@ describe('env', () => {
     });
 
     it('falls back on an empty value', () => {
-      expect(secretFromEnv('APP_SECRET', DEV_SECRET, { APP_SECRET: '' })).toBe(DEV_SECRET);
+      expect(secretFromEnv('APP_SECRET', DEV_SECRET, { APP_SECRET: '' })).toBe(
+        DEV_SECRET,
+      );
     });
 
     it('falls back in development mode', () => {
-      expect(secretFromEnv('APP_SECRET', DEV_SECRET, { NODE_ENV: 'development' })).toBe(DEV_SECRET);
+      expect(
+        secretFromEnv('APP_SECRET', DEV_SECRET, { NODE_ENV: 'development' }),
+      ).toBe(DEV_SECRET);
     });
 
     it('warns about the fallback', () => {
       secretFromEnv('APP_SECRET', DEV_SECRET, {});
 
-      expect(warn).toHaveBeenCalledWith(expect.stringContaining('APP_SECRET is not set'));
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining('APP_SECRET is not set'),
+      );
     });
 
     it('omits the secret from the warning', () => {
       secretFromEnv('APP_SECRET', DEV_SECRET, {});
 
-      expect(warn).not.toHaveBeenCalledWith(expect.stringContaining(DEV_SECRET));
+      expect(warn).not.toHaveBeenCalledWith(
+        expect.stringContaining(DEV_SECRET),
+      );
     });
 
     it('stays quiet with a set secret', () => {
@@ -63,25 +73,31 @@ describe('env', () => {
     });
 
     it('rejects a whitespace-only secret', () => {
-      expect(() => secretFromEnv('APP_SECRET', DEV_SECRET, { APP_SECRET: ' '.repeat(40) })).toThrow(
-        'APP_SECRET contains only whitespace',
-      );
+      expect(() =>
+        secretFromEnv('APP_SECRET', DEV_SECRET, { APP_SECRET: ' '.repeat(40) }),
+      ).toThrow('APP_SECRET contains only whitespace');
     });
 
     it('rejects the padded development value in production', () => {
       const env = { NODE_ENV: 'production', APP_SECRET: ` ${DEV_SECRET} ` };
 
-      expect(() => secretFromEnv('APP_SECRET', DEV_SECRET, env)).toThrow('development secret');
+      expect(() => secretFromEnv('APP_SECRET', DEV_SECRET, env)).toThrow(
+        'development secret',
+      );
     });
 
     it('accepts the development value outside production', () => {
-      expect(secretFromEnv('APP_SECRET', DEV_SECRET, { APP_SECRET: DEV_SECRET })).toBe(DEV_SECRET);
+      expect(
+        secretFromEnv('APP_SECRET', DEV_SECRET, { APP_SECRET: DEV_SECRET }),
+      ).toBe(DEV_SECRET);
     });
 
     it('reads process.env by default', () => {
       process.env.USER_CONTEXT_ENV_SPEC_SECRET = REAL_SECRET;
       try {
-        expect(secretFromEnv('USER_CONTEXT_ENV_SPEC_SECRET', DEV_SECRET)).toBe(REAL_SECRET);
+        expect(secretFromEnv('USER_CONTEXT_ENV_SPEC_SECRET', DEV_SECRET)).toBe(
+          REAL_SECRET,
+        );
       } finally {
         delete process.env.USER_CONTEXT_ENV_SPEC_SECRET;
       }
@@ -97,31 +113,41 @@ describe('env', () => {
       });
 
       it('rejects a missing secret', () => {
-        expect(() => secretFromEnv('APP_SECRET', DEV_SECRET, production)).toThrow(
-          'APP_SECRET is not set',
-        );
+        expect(() =>
+          secretFromEnv('APP_SECRET', DEV_SECRET, production),
+        ).toThrow('APP_SECRET is not set');
       });
 
       it('rejects an empty secret', () => {
         const env = { ...production, APP_SECRET: '' };
 
-        expect(() => secretFromEnv('APP_SECRET', DEV_SECRET, env)).toThrow('APP_SECRET is not set');
+        expect(() => secretFromEnv('APP_SECRET', DEV_SECRET, env)).toThrow(
+          'APP_SECRET is not set',
+        );
       });
 
       it('rejects the development value', () => {
         expect(() =>
-          secretFromEnv('APP_SECRET', DEV_SECRET, { ...production, APP_SECRET: DEV_SECRET }),
+          secretFromEnv('APP_SECRET', DEV_SECRET, {
+            ...production,
+            APP_SECRET: DEV_SECRET,
+          }),
         ).toThrow('APP_SECRET is the built-in development secret');
       });
 
       it('omits the secret from the error', () => {
         expect(() =>
-          secretFromEnv('APP_SECRET', DEV_SECRET, { ...production, APP_SECRET: DEV_SECRET }),
+          secretFromEnv('APP_SECRET', DEV_SECRET, {
+            ...production,
+            APP_SECRET: DEV_SECRET,
+          }),
         ).not.toThrow(DEV_SECRET);
       });
 
       it('does not warn before throwing', () => {
-        expect(() => secretFromEnv('APP_SECRET', DEV_SECRET, production)).toThrow();
+        expect(() =>
+          secretFromEnv('APP_SECRET', DEV_SECRET, production),
+        ).toThrow();
         expect(warn).not.toHaveBeenCalled();
       });
     });
@@ -167,7 +193,9 @@ describe('env', () => {
     });
 
     it('rejects an unsafe integer without a range', () => {
-      expect(() => intFromEnv('OFFSET', 0, {}, { OFFSET: '9007199254740993' })).toThrow('OFFSET');
+      expect(() =>
+        intFromEnv('OFFSET', 0, {}, { OFFSET: '9007199254740993' }),
+      ).toThrow('OFFSET');
     });
 
     it.each([
@@ -184,35 +212,51 @@ describe('env', () => {
     ])('rejects %s', (_name, raw) => {
       const withZero = { min: 0, max: 100 };
 
-      expect(() => intFromEnv('COUNT', 7, withZero, { COUNT: raw })).toThrow(`got "${raw}"`);
+      expect(() => intFromEnv('COUNT', 7, withZero, { COUNT: raw })).toThrow(
+        `got "${raw}"`,
+      );
     });
   });
 
   describe('addressFromEnv', () => {
     it('defaults host and port', () => {
-      expect(addressFromEnv('ORDERS', 3001, {})).toEqual({ host: '127.0.0.1', port: 3001 });
+      expect(addressFromEnv('ORDERS', 3001, {})).toEqual({
+        host: '127.0.0.1',
+        port: 3001,
+      });
     });
 
     it('reads host and port', () => {
       const env = { ORDERS_HOST: 'orders.internal', ORDERS_PORT: '4001' };
 
-      expect(addressFromEnv('ORDERS', 3001, env)).toEqual({ host: 'orders.internal', port: 4001 });
+      expect(addressFromEnv('ORDERS', 3001, env)).toEqual({
+        host: 'orders.internal',
+        port: 4001,
+      });
     });
 
     it('defaults an empty host', () => {
-      expect(addressFromEnv('ORDERS', 3001, { ORDERS_HOST: '' }).host).toBe('127.0.0.1');
+      expect(addressFromEnv('ORDERS', 3001, { ORDERS_HOST: '' }).host).toBe(
+        '127.0.0.1',
+      );
     });
 
     it('ignores another prefix', () => {
-      expect(addressFromEnv('ORDERS', 3001, { INVENTORY_PORT: '4002' }).port).toBe(3001);
+      expect(
+        addressFromEnv('ORDERS', 3001, { INVENTORY_PORT: '4002' }).port,
+      ).toBe(3001);
     });
 
     it.each(['0', '65536', 'http', '-1'])('rejects port %p', (port) => {
-      expect(() => addressFromEnv('ORDERS', 3001, { ORDERS_PORT: port })).toThrow('ORDERS_PORT');
+      expect(() =>
+        addressFromEnv('ORDERS', 3001, { ORDERS_PORT: port }),
+      ).toThrow('ORDERS_PORT');
     });
 
     it('accepts port 65535', () => {
-      expect(addressFromEnv('ORDERS', 3001, { ORDERS_PORT: '65535' }).port).toBe(65535);
+      expect(
+        addressFromEnv('ORDERS', 3001, { ORDERS_PORT: '65535' }).port,
+      ).toBe(65535);
     });
   });
 
@@ -249,7 +293,10 @@ describe('env', () => {
     });
 
     it('rejects the development secret in production', () => {
-      const env = { NODE_ENV: 'production', JWT_SECRET: DEVELOPMENT_JWT_SECRET };
+      const env = {
+        NODE_ENV: 'production',
+        JWT_SECRET: DEVELOPMENT_JWT_SECRET,
+      };
 
       expect(() => jwtOptionsFromEnv(env)).toThrow('JWT_SECRET');
     });
@@ -277,9 +324,9 @@ describe('env', () => {
     });
 
     it('rejects a zero ttl', () => {
-      expect(() => envelopeOptionsFromEnv({ USER_CONTEXT_TTL_SECONDS: '0' })).toThrow(
-        'USER_CONTEXT_TTL_SECONDS',
-      );
+      expect(() =>
+        envelopeOptionsFromEnv({ USER_CONTEXT_TTL_SECONDS: '0' }),
+      ).toThrow('USER_CONTEXT_TTL_SECONDS');
     });
 
     it('rejects a missing secret in production', () => {
@@ -289,7 +336,9 @@ describe('env', () => {
     });
 
     it('keeps development secrets at least 32 bytes', () => {
-      expect(Buffer.byteLength(DEVELOPMENT_USER_CONTEXT_SECRET)).toBeGreaterThanOrEqual(32);
+      expect(
+        Buffer.byteLength(DEVELOPMENT_USER_CONTEXT_SECRET),
+      ).toBeGreaterThanOrEqual(32);
     });
   });
   describe('Ed25519 keys', () => {

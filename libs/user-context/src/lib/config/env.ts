@@ -1,7 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 
-import { ContextEnvelopeCodecOptions, EnvelopeKey } from '../envelope/context-envelope.codec';
+import {
+  ContextEnvelopeCodecOptions,
+  EnvelopeKey,
+} from '../envelope/context-envelope.codec';
 import {
   ClaimsMapper,
   claimsMapperFor,
@@ -36,7 +39,9 @@ export function secretFromEnv(
 
   if (value === undefined || value === '') {
     if (production) {
-      throw new Error(`${name} is not set. Set it to a random secret of at least 32 bytes.`);
+      throw new Error(
+        `${name} is not set. Set it to a random secret of at least 32 bytes.`,
+      );
     }
     logger.warn(
       `${name} is not set; using the built-in development secret. Never run like this in production.`,
@@ -48,7 +53,10 @@ export function secretFromEnv(
       `${name} contains only whitespace. Set it to a random secret of at least 32 bytes.`,
     );
   }
-  if (production && [developmentValue, ...DEVELOPMENT_SECRETS].includes(value.trim())) {
+  if (
+    production &&
+    [developmentValue, ...DEVELOPMENT_SECRETS].includes(value.trim())
+  ) {
     throw new Error(
       `${name} is the built-in development secret. Set a random secret of at least 32 bytes.`,
     );
@@ -71,9 +79,12 @@ export function intFromEnv(
   }
   // Number() alone would also accept ' ' (as 0), '1e3', '0x1F' and ' 42 '.
   const value = DECIMAL_INTEGER_PATTERN.test(raw) ? Number(raw) : Number.NaN;
-  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = range;
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } =
+    range;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}".`);
+    throw new Error(
+      `${name} must be an integer from ${min} to ${max}, got "${raw}".`,
+    );
   }
   return value;
 }
@@ -83,10 +94,15 @@ export function intFromEnv(
  * production. They are public by definition: `secretFromEnv` refuses them
  * when `NODE_ENV=production`.
  */
-export const DEVELOPMENT_JWT_SECRET = 'development-only-jwt-secret-change-me-0000';
-export const DEVELOPMENT_USER_CONTEXT_SECRET = 'development-only-user-context-secret-change-me';
+export const DEVELOPMENT_JWT_SECRET =
+  'development-only-jwt-secret-change-me-0000';
+export const DEVELOPMENT_USER_CONTEXT_SECRET =
+  'development-only-user-context-secret-change-me';
 
-const DEVELOPMENT_SECRETS = [DEVELOPMENT_JWT_SECRET, DEVELOPMENT_USER_CONTEXT_SECRET];
+const DEVELOPMENT_SECRETS = [
+  DEVELOPMENT_JWT_SECRET,
+  DEVELOPMENT_USER_CONTEXT_SECRET,
+];
 
 /**
  * Reads the gateway's token settings: the key (`JWT_SECRET`, `JWT_PUBLIC_KEY`,
@@ -94,20 +110,32 @@ const DEVELOPMENT_SECRETS = [DEVELOPMENT_JWT_SECRET, DEVELOPMENT_USER_CONTEXT_SE
  * `JWT_CLOCK_TOLERANCE` and, for a key set, `JWKS_CACHE_SECONDS`,
  * `JWKS_COOLDOWN_SECONDS` and `JWKS_TIMEOUT_MS`.
  */
-export function jwtOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): JwtVerificationOptions {
+export function jwtOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): JwtVerificationOptions {
   const common = {
     issuer: env.JWT_ISSUER || undefined,
     audience: env.JWT_AUDIENCE || undefined,
-    clockToleranceSeconds: intFromEnv('JWT_CLOCK_TOLERANCE', 30, { min: 0, max: 300 }, env),
+    clockToleranceSeconds: intFromEnv(
+      'JWT_CLOCK_TOLERANCE',
+      30,
+      { min: 0, max: 300 },
+      env,
+    ),
   };
-  const keys = ['JWT_PUBLIC_KEY', 'JWKS_URI', 'OIDC_ISSUER'].filter((name) => env[name]);
+  const keys = ['JWT_PUBLIC_KEY', 'JWKS_URI', 'OIDC_ISSUER'].filter(
+    (name) => env[name],
+  );
   if (keys.length > 1 || (keys.length === 1 && env.JWT_SECRET)) {
     throw new Error(
       `Set only one of JWT_SECRET, JWT_PUBLIC_KEY, JWKS_URI and OIDC_ISSUER; got ${[...(env.JWT_SECRET ? ['JWT_SECRET'] : []), ...keys].join(', ')}.`,
     );
   }
   if (keys.length === 0) {
-    return { ...common, secret: secretFromEnv('JWT_SECRET', DEVELOPMENT_JWT_SECRET, env) };
+    return {
+      ...common,
+      secret: secretFromEnv('JWT_SECRET', DEVELOPMENT_JWT_SECRET, env),
+    };
   }
   if (env.JWT_PUBLIC_KEY) {
     // A PEM in one line of an .env file has its line breaks written as \n.
@@ -117,9 +145,24 @@ export function jwtOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): JwtVeri
     ...common,
     jwksUri: env.JWKS_URI || undefined,
     oidcIssuer: env.OIDC_ISSUER || undefined,
-    keyCacheSeconds: intFromEnv('JWKS_CACHE_SECONDS', 600, { min: 1, max: 86_400 }, env),
-    keyRefreshCooldownSeconds: intFromEnv('JWKS_COOLDOWN_SECONDS', 30, { min: 0, max: 3600 }, env),
-    keyFetchTimeoutMs: intFromEnv('JWKS_TIMEOUT_MS', 5000, { min: 100, max: 60_000 }, env),
+    keyCacheSeconds: intFromEnv(
+      'JWKS_CACHE_SECONDS',
+      600,
+      { min: 1, max: 86_400 },
+      env,
+    ),
+    keyRefreshCooldownSeconds: intFromEnv(
+      'JWKS_COOLDOWN_SECONDS',
+      30,
+      { min: 0, max: 3600 },
+      env,
+    ),
+    keyFetchTimeoutMs: intFromEnv(
+      'JWKS_TIMEOUT_MS',
+      5000,
+      { min: 100, max: 60_000 },
+      env,
+    ),
   };
 }
 
@@ -131,7 +174,12 @@ export function jwtOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): JwtVeri
 export function envelopeOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): ContextEnvelopeCodecOptions {
-  const ttlSeconds = intFromEnv('USER_CONTEXT_TTL_SECONDS', 60, { min: 1, max: 3600 }, env);
+  const ttlSeconds = intFromEnv(
+    'USER_CONTEXT_TTL_SECONDS',
+    60,
+    { min: 1, max: 3600 },
+    env,
+  );
   const signing = (env.USER_CONTEXT_SIGNING || 'hmac').toLowerCase();
   if (signing === 'ed25519') {
     return { ...ed25519KeysFromEnv(env), ttlSeconds };
@@ -149,7 +197,9 @@ export function envelopeOptionsFromEnv(
     'USER_CONTEXT_FORWARDED_FROM',
   ].filter((name) => env[name]);
   if (stray.length > 0) {
-    throw new Error(`${stray.join(' and ')} need USER_CONTEXT_SIGNING=ed25519.`);
+    throw new Error(
+      `${stray.join(' and ')} need USER_CONTEXT_SIGNING=ed25519.`,
+    );
   }
   if (env.USER_CONTEXT_KEYS) {
     if (env.USER_CONTEXT_SECRET || env.USER_CONTEXT_KEY_ID) {
@@ -163,7 +213,11 @@ export function envelopeOptionsFromEnv(
     keys: [
       {
         id: env.USER_CONTEXT_KEY_ID || 'k1',
-        secret: secretFromEnv('USER_CONTEXT_SECRET', DEVELOPMENT_USER_CONTEXT_SECRET, env),
+        secret: secretFromEnv(
+          'USER_CONTEXT_SECRET',
+          DEVELOPMENT_USER_CONTEXT_SECRET,
+          env,
+        ),
       },
     ],
     ttlSeconds,
@@ -171,7 +225,10 @@ export function envelopeOptionsFromEnv(
 }
 
 /** DER prefixes that turn a raw 32-byte Ed25519 key into PKCS#8 and SPKI. */
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const ED25519_PKCS8_PREFIX = Buffer.from(
+  '302e020100300506032b657004220420',
+  'hex',
+);
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** Reads a raw 32-byte Ed25519 key written in base64url, as `npm run context-keys` prints it. */
@@ -196,7 +253,10 @@ function ed25519KeysFromEnv(
 ): Pick<ContextEnvelopeCodecOptions, 'keys' | 'forwardedFrom'> {
   const keys: EnvelopeKey[] = [];
   if (env.USER_CONTEXT_PRIVATE_KEY) {
-    const seed = rawEd25519Key('USER_CONTEXT_PRIVATE_KEY', env.USER_CONTEXT_PRIVATE_KEY);
+    const seed = rawEd25519Key(
+      'USER_CONTEXT_PRIVATE_KEY',
+      env.USER_CONTEXT_PRIVATE_KEY,
+    );
     const privateKey = createPrivateKey({
       key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
       format: 'der',
@@ -214,9 +274,14 @@ function ed25519KeysFromEnv(
     const separator = entry.indexOf('=');
     const id = entry.slice(0, separator).trim();
     if (separator <= 0) {
-      throw new Error('USER_CONTEXT_PUBLIC_KEYS entries must have the form <id>=<public key>.');
+      throw new Error(
+        'USER_CONTEXT_PUBLIC_KEYS entries must have the form <id>=<public key>.',
+      );
     }
-    const raw = rawEd25519Key(`USER_CONTEXT_PUBLIC_KEYS key "${id}"`, entry.slice(separator + 1));
+    const raw = rawEd25519Key(
+      `USER_CONTEXT_PUBLIC_KEYS key "${id}"`,
+      entry.slice(separator + 1),
+    );
     const publicKey = createPublicKey({
       key: Buffer.concat([ED25519_SPKI_PREFIX, raw]),
       format: 'der',
@@ -265,7 +330,9 @@ function keyRingFromEnv(value: string, env: NodeJS.ProcessEnv): EnvelopeKey[] {
       );
     }
     if (env.NODE_ENV === 'production' && DEVELOPMENT_SECRETS.includes(secret)) {
-      throw new Error(`USER_CONTEXT_KEYS key "${id}" is the built-in development secret.`);
+      throw new Error(
+        `USER_CONTEXT_KEYS key "${id}" is the built-in development secret.`,
+      );
     }
     return { id, secret };
   });
@@ -279,7 +346,12 @@ export function addressFromEnv(
 ): { host: string; port: number } {
   return {
     host: env[`${prefix}_HOST`] || '127.0.0.1',
-    port: intFromEnv(`${prefix}_PORT`, defaultPort, { min: 1, max: 65535 }, env),
+    port: intFromEnv(
+      `${prefix}_PORT`,
+      defaultPort,
+      { min: 1, max: 65535 },
+      env,
+    ),
   };
 }
 
@@ -290,16 +362,23 @@ const NAMESPACE_PATTERN = /^[A-Za-z0-9_-]{0,64}$/;
  * default tcp), `NATS_URL`, `RABBITMQ_URL`, `REDIS_URL` and
  * `BROKER_NAMESPACE`. Every default points at 127.0.0.1.
  */
-export function transportFromEnv(env: NodeJS.ProcessEnv = process.env): TransportSettings {
-  const transport = (env.TRANSPORT || DEFAULT_TRANSPORT_SETTINGS.transport).toLowerCase();
+export function transportFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): TransportSettings {
+  const transport = (
+    env.TRANSPORT || DEFAULT_TRANSPORT_SETTINGS.transport
+  ).toLowerCase();
   if (!(CONTEXT_TRANSPORTS as readonly string[]).includes(transport)) {
     throw new Error(
       `TRANSPORT must be one of ${CONTEXT_TRANSPORTS.join(', ')}, got "${env.TRANSPORT}".`,
     );
   }
-  const namespace = env.BROKER_NAMESPACE ?? DEFAULT_TRANSPORT_SETTINGS.namespace;
+  const namespace =
+    env.BROKER_NAMESPACE ?? DEFAULT_TRANSPORT_SETTINGS.namespace;
   if (!NAMESPACE_PATTERN.test(namespace)) {
-    throw new Error('BROKER_NAMESPACE may hold only letters, digits, "_" and "-" (at most 64).');
+    throw new Error(
+      'BROKER_NAMESPACE may hold only letters, digits, "_" and "-" (at most 64).',
+    );
   }
   return {
     transport: transport as ContextTransportName,
@@ -315,7 +394,9 @@ export function transportFromEnv(env: NodeJS.ProcessEnv = process.env): Transpor
  * azure), `CLAIMS_CLIENT_ID` for Keycloak (default `JWT_AUDIENCE`) and
  * `CLAIMS_NAMESPACE` for Auth0.
  */
-export function claimsMapperFromEnv(env: NodeJS.ProcessEnv = process.env): ClaimsMapper {
+export function claimsMapperFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): ClaimsMapper {
   const preset = (env.CLAIMS_PRESET || 'default').toLowerCase();
   if (!(CLAIMS_PRESETS as readonly string[]).includes(preset)) {
     throw new Error(

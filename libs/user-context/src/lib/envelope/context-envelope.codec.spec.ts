@@ -1,8 +1,14 @@
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 
 import { UserContext } from '../user-context.interface';
-import { ContextEnvelopeCodec, ContextEnvelopeCodecOptions } from './context-envelope.codec';
-import { ContextEnvelopeError, ContextEnvelopeFailure } from './context-envelope.error';
+import {
+  ContextEnvelopeCodec,
+  ContextEnvelopeCodecOptions,
+} from './context-envelope.codec';
+import {
+  ContextEnvelopeError,
+  ContextEnvelopeFailure,
+} from './context-envelope.error';
 
 const SECRET_1 = 'envelope-test-secret-one-0123456789abcdef';
 const SECRET_2 = 'envelope-test-secret-two-0123456789abcdef';
@@ -27,21 +33,36 @@ const BOB: UserContext = {
   permissions: [],
 };
 
-const BASE64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const BASE64URL_ALPHABET =
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-function codecWith(options: Partial<ContextEnvelopeCodecOptions> = {}): ContextEnvelopeCodec {
-  return new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: SECRET_1 }], ...options });
+function codecWith(
+  options: Partial<ContextEnvelopeCodecOptions> = {},
+): ContextEnvelopeCodec {
+  return new ContextEnvelopeCodec({
+    keys: [{ id: 'k1', secret: SECRET_1 }],
+    ...options,
+  });
 }
 
 /** Signs any payload in the documented wire format, without going through the codec. */
-function signRaw(payloadJson: string, keyId = 'k1', secret = SECRET_1, version = 'v1'): string {
+function signRaw(
+  payloadJson: string,
+  keyId = 'k1',
+  secret = SECRET_1,
+  version = 'v1',
+): string {
   const payload = Buffer.from(payloadJson).toString('base64url');
   const signingInput = `${version}.${keyId}.${payload}`;
-  const signature = createHmac('sha256', secret).update(signingInput).digest('base64url');
+  const signature = createHmac('sha256', secret)
+    .update(signingInput)
+    .digest('base64url');
   return `${signingInput}.${signature}`;
 }
 
-function validClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+function validClaims(
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     sub: 'alice',
     roles: ['admin'],
@@ -114,7 +135,9 @@ describe('ContextEnvelopeCodec', () => {
 
     it('omits absent email from the payload', () => {
       const payload = codec.sign(BOB, 'req-2', NOW).split('.')[2];
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      const claims = JSON.parse(
+        Buffer.from(payload, 'base64url').toString('utf8'),
+      );
 
       expect(claims).not.toHaveProperty('email');
     });
@@ -144,7 +167,10 @@ describe('ContextEnvelopeCodec', () => {
 
     it('applies a custom ttl', () => {
       const shortLived = codecWith({ ttlSeconds: 10 });
-      const verified = shortLived.verify(shortLived.sign(ALICE, 'req-1', NOW), NOW);
+      const verified = shortLived.verify(
+        shortLived.sign(ALICE, 'req-1', NOW),
+        NOW,
+      );
 
       expect(verified.expiresAt).toBe(NOW_SECONDS + 10);
     });
@@ -161,11 +187,15 @@ describe('ContextEnvelopeCodec', () => {
     const [, , payload, signature] = envelope.split('.');
 
     it('rejects a changed version', () => {
-      expect(reasonOf(codec, replacePart(envelope, 0, 'v2'))).toBe('unsupported-version');
+      expect(reasonOf(codec, replacePart(envelope, 0, 'v2'))).toBe(
+        'unsupported-version',
+      );
     });
 
     it('rejects an unknown key id', () => {
-      expect(reasonOf(codec, replacePart(envelope, 1, 'k2'))).toBe('unknown-key');
+      expect(reasonOf(codec, replacePart(envelope, 1, 'k2'))).toBe(
+        'unknown-key',
+      );
     });
 
     it('rejects a key id switched within the ring', () => {
@@ -176,21 +206,25 @@ describe('ContextEnvelopeCodec', () => {
         ],
       });
 
-      expect(reasonOf(ring, replacePart(ring.sign(ALICE, 'req-1', NOW), 1, 'k2'))).toBe(
-        'bad-signature',
-      );
+      expect(
+        reasonOf(ring, replacePart(ring.sign(ALICE, 'req-1', NOW), 1, 'k2')),
+      ).toBe('bad-signature');
     });
 
     it('rejects a key id outside the pattern', () => {
-      expect(reasonOf(codec, replacePart(envelope, 1, 'k1!'))).toBe('unknown-key');
+      expect(reasonOf(codec, replacePart(envelope, 1, 'k1!'))).toBe(
+        'unknown-key',
+      );
     });
 
     it('rejects a replaced payload', () => {
-      const forged = Buffer.from(JSON.stringify(validClaims({ sub: 'mallory' }))).toString(
-        'base64url',
-      );
+      const forged = Buffer.from(
+        JSON.stringify(validClaims({ sub: 'mallory' })),
+      ).toString('base64url');
 
-      expect(reasonOf(codec, replacePart(envelope, 2, forged))).toBe('bad-signature');
+      expect(reasonOf(codec, replacePart(envelope, 2, forged))).toBe(
+        'bad-signature',
+      );
     });
 
     it('rejects a replaced signature', () => {
@@ -198,16 +232,21 @@ describe('ContextEnvelopeCodec', () => {
         .update('v1.k1.' + payload)
         .digest();
 
-      expect(reasonOf(codec, replacePart(envelope, 3, forged.toString('base64url')))).toBe(
-        'bad-signature',
-      );
+      expect(
+        reasonOf(codec, replacePart(envelope, 3, forged.toString('base64url'))),
+      ).toBe('bad-signature');
     });
 
     it('rejects any changed payload character', () => {
       const accepted: number[] = [];
       for (let i = 0; i < payload.length; i++) {
-        const changed = payload.slice(0, i) + otherBase64urlChar(payload[i]) + payload.slice(i + 1);
-        if (reasonOf(codec, replacePart(envelope, 2, changed)) !== 'bad-signature') {
+        const changed =
+          payload.slice(0, i) +
+          otherBase64urlChar(payload[i]) +
+          payload.slice(i + 1);
+        if (
+          reasonOf(codec, replacePart(envelope, 2, changed)) !== 'bad-signature'
+        ) {
           accepted.push(i);
         }
       }
@@ -219,8 +258,12 @@ describe('ContextEnvelopeCodec', () => {
       const accepted: number[] = [];
       for (let i = 0; i < signature.length; i++) {
         const changed =
-          signature.slice(0, i) + otherBase64urlChar(signature[i]) + signature.slice(i + 1);
-        if (reasonOf(codec, replacePart(envelope, 3, changed)) !== 'bad-signature') {
+          signature.slice(0, i) +
+          otherBase64urlChar(signature[i]) +
+          signature.slice(i + 1);
+        if (
+          reasonOf(codec, replacePart(envelope, 3, changed)) !== 'bad-signature'
+        ) {
           accepted.push(i);
         }
       }
@@ -234,26 +277,37 @@ describe('ContextEnvelopeCodec', () => {
       const last = BASE64URL_ALPHABET.indexOf(signature[signature.length - 1]);
       const alias = signature.slice(0, -1) + BASE64URL_ALPHABET[last ^ 1];
 
-      expect(Buffer.from(alias, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
-      expect(reasonOf(codec, replacePart(envelope, 3, alias))).toBe('bad-signature');
-    });
-
-    it('rejects a padded signature', () => {
-      expect(reasonOf(codec, replacePart(envelope, 3, signature + '='))).toBe('malformed');
-    });
-
-    it('rejects a truncated signature', () => {
-      expect(reasonOf(codec, replacePart(envelope, 3, signature.slice(0, -4)))).toBe(
+      expect(Buffer.from(alias, 'base64url')).toEqual(
+        Buffer.from(signature, 'base64url'),
+      );
+      expect(reasonOf(codec, replacePart(envelope, 3, alias))).toBe(
         'bad-signature',
       );
     });
 
+    it('rejects a padded signature', () => {
+      expect(reasonOf(codec, replacePart(envelope, 3, signature + '='))).toBe(
+        'malformed',
+      );
+    });
+
+    it('rejects a truncated signature', () => {
+      expect(
+        reasonOf(codec, replacePart(envelope, 3, signature.slice(0, -4))),
+      ).toBe('bad-signature');
+    });
+
     it('rejects an extended signature', () => {
-      expect(reasonOf(codec, replacePart(envelope, 3, signature + 'AAAA'))).toBe('bad-signature');
+      expect(
+        reasonOf(codec, replacePart(envelope, 3, signature + 'AAAA')),
+      ).toBe('bad-signature');
     });
 
     it('omits the envelope from the error message', () => {
-      const error = verifyFailure(codec, replacePart(envelope, 3, signature.slice(0, -4)));
+      const error = verifyFailure(
+        codec,
+        replacePart(envelope, 3, signature.slice(0, -4)),
+      );
 
       expect(error.message).not.toContain(payload);
     });
@@ -287,17 +341,23 @@ describe('ContextEnvelopeCodec', () => {
     it('applies a custom clock tolerance', () => {
       const strict = codecWith({ clockToleranceSeconds: 0 });
 
-      expect(reasonOf(strict, strict.sign(ALICE, 'req-1', NOW), NOW - 1)).toBe('not-yet-valid');
+      expect(reasonOf(strict, strict.sign(ALICE, 'req-1', NOW), NOW - 1)).toBe(
+        'not-yet-valid',
+      );
     });
 
     it('checks against the current time by default', () => {
       const stale = codec.sign(ALICE, 'req-1', Date.now() - 10 * 60_000);
 
-      expect(() => codec.verify(stale)).toThrow('User context envelope has expired.');
+      expect(() => codec.verify(stale)).toThrow(
+        'User context envelope has expired.',
+      );
     });
 
     it('accepts a fresh envelope by default', () => {
-      expect(codec.verify(codec.sign(ALICE, 'req-1')).user.userId).toBe('alice');
+      expect(codec.verify(codec.sign(ALICE, 'req-1')).user.userId).toBe(
+        'alice',
+      );
     });
   });
 
@@ -316,11 +376,13 @@ describe('ContextEnvelopeCodec', () => {
       ['iat', claims.iat + 3600],
       ['exp', claims.exp + 3600],
     ])('rejects a changed %s', (field, value) => {
-      const changed = Buffer.from(JSON.stringify({ ...claims, [field]: value })).toString(
-        'base64url',
-      );
+      const changed = Buffer.from(
+        JSON.stringify({ ...claims, [field]: value }),
+      ).toString('base64url');
 
-      expect(reasonOf(codec, [version, keyId, changed, signature].join('.'))).toBe('bad-signature');
+      expect(
+        reasonOf(codec, [version, keyId, changed, signature].join('.')),
+      ).toBe('bad-signature');
     });
   });
 
@@ -357,20 +419,22 @@ describe('ContextEnvelopeCodec', () => {
       const envelope = codec.sign(ALICE, 'req-aud-5', Date.now(), 'inventory');
       const [version, keyId, payload, signature] = envelope.split('.');
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-      const retargeted = Buffer.from(JSON.stringify({ ...claims, aud: 'orders' })).toString(
-        'base64url',
-      );
+      const retargeted = Buffer.from(
+        JSON.stringify({ ...claims, aud: 'orders' }),
+      ).toString('base64url');
 
-      expect(() => orders.verify([version, keyId, retargeted, signature].join('.'))).toThrow(
-        'User context envelope signature is invalid.',
-      );
+      expect(() =>
+        orders.verify([version, keyId, retargeted, signature].join('.')),
+      ).toThrow('User context envelope signature is invalid.');
     });
   });
 
   describe('Ed25519 keys', () => {
     const pair = generateKeyPairSync('ed25519');
     const signer = new ContextEnvelopeCodec({
-      keys: [{ id: 'ed1', publicKey: pair.publicKey, privateKey: pair.privateKey }],
+      keys: [
+        { id: 'ed1', publicKey: pair.publicKey, privateKey: pair.privateKey },
+      ],
     });
     const verifier = new ContextEnvelopeCodec({
       keys: [{ id: 'ed1', publicKey: pair.publicKey }],
@@ -386,7 +450,9 @@ describe('ContextEnvelopeCodec', () => {
 
     it('cannot sign without the private key', () => {
       expect(verifier.canSign).toBe(false);
-      expect(() => verifier.sign(ALICE, 'req-ed-2')).toThrow('has no private key');
+      expect(() => verifier.sign(ALICE, 'req-ed-2')).toThrow(
+        'has no private key',
+      );
     });
 
     it('accepts an envelope forwarded by a listed service', () => {
@@ -405,23 +471,31 @@ describe('ContextEnvelopeCodec', () => {
       const envelope = signer.sign(ALICE, 'req-ed-5', Date.now(), 'inventory');
       const [version, keyId, payload, signature] = envelope.split('.');
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-      const escalated = Buffer.from(JSON.stringify({ ...claims, permissions: ['*'] })).toString(
-        'base64url',
-      );
+      const escalated = Buffer.from(
+        JSON.stringify({ ...claims, permissions: ['*'] }),
+      ).toString('base64url');
 
-      expect(() => verifier.verify([version, keyId, escalated, signature].join('.'))).toThrow(
-        'User context envelope signature is invalid.',
-      );
+      expect(() =>
+        verifier.verify([version, keyId, escalated, signature].join('.')),
+      ).toThrow('User context envelope signature is invalid.');
     });
 
     it('rejects another key pair', () => {
       const other = generateKeyPairSync('ed25519');
       const impostor = new ContextEnvelopeCodec({
-        keys: [{ id: 'ed1', publicKey: other.publicKey, privateKey: other.privateKey }],
+        keys: [
+          {
+            id: 'ed1',
+            publicKey: other.publicKey,
+            privateKey: other.privateKey,
+          },
+        ],
       });
 
       expect(() =>
-        verifier.verify(impostor.sign(ALICE, 'req-ed-6', Date.now(), 'inventory')),
+        verifier.verify(
+          impostor.sign(ALICE, 'req-ed-6', Date.now(), 'inventory'),
+        ),
       ).toThrow('User context envelope signature is invalid.');
     });
 
@@ -429,22 +503,32 @@ describe('ContextEnvelopeCodec', () => {
       const hmacSigner = codecWith({ keys: [{ id: 'ed1', secret: SECRET_1 }] });
 
       expect(() =>
-        verifier.verify(hmacSigner.sign(ALICE, 'req-ed-7', Date.now(), 'inventory')),
+        verifier.verify(
+          hmacSigner.sign(ALICE, 'req-ed-7', Date.now(), 'inventory'),
+        ),
       ).toThrow(ContextEnvelopeError);
     });
   });
 
   describe('keys', () => {
     it('rejects another secret under the same id', () => {
-      const impostor = new ContextEnvelopeCodec({ keys: [{ id: 'k1', secret: OTHER_SECRET }] });
+      const impostor = new ContextEnvelopeCodec({
+        keys: [{ id: 'k1', secret: OTHER_SECRET }],
+      });
 
-      expect(reasonOf(codec, impostor.sign(ALICE, 'req-1', NOW))).toBe('bad-signature');
+      expect(reasonOf(codec, impostor.sign(ALICE, 'req-1', NOW))).toBe(
+        'bad-signature',
+      );
     });
 
     it('rejects a key id not in the ring', () => {
-      const stranger = new ContextEnvelopeCodec({ keys: [{ id: 'k9', secret: SECRET_1 }] });
+      const stranger = new ContextEnvelopeCodec({
+        keys: [{ id: 'k9', secret: SECRET_1 }],
+      });
 
-      expect(reasonOf(codec, stranger.sign(ALICE, 'req-1', NOW))).toBe('unknown-key');
+      expect(reasonOf(codec, stranger.sign(ALICE, 'req-1', NOW))).toBe(
+        'unknown-key',
+      );
     });
 
     it('verifies with a second ring key', () => {
@@ -454,7 +538,9 @@ describe('ContextEnvelopeCodec', () => {
           { id: 'k2', secret: SECRET_2 },
         ],
       });
-      const signer = new ContextEnvelopeCodec({ keys: [{ id: 'k2', secret: SECRET_2 }] });
+      const signer = new ContextEnvelopeCodec({
+        keys: [{ id: 'k2', secret: SECRET_2 }],
+      });
 
       const verified = ring.verify(signer.sign(ALICE, 'req-1', NOW), NOW);
 
@@ -478,7 +564,9 @@ describe('ContextEnvelopeCodec', () => {
         keys: [{ id: 'k1', secret: Buffer.from(SECRET_1) }],
       });
 
-      expect(codec.verify(bufferCodec.sign(ALICE, 'req-1', NOW), NOW).user).toStrictEqual(ALICE);
+      expect(
+        codec.verify(bufferCodec.sign(ALICE, 'req-1', NOW), NOW).user,
+      ).toStrictEqual(ALICE);
     });
   });
 
@@ -513,7 +601,9 @@ describe('ContextEnvelopeCodec', () => {
     });
 
     it('rejects an unsigned payload', () => {
-      const payload = Buffer.from(JSON.stringify(validClaims())).toString('base64url');
+      const payload = Buffer.from(JSON.stringify(validClaims())).toString(
+        'base64url',
+      );
 
       expect(reasonOf(codec, `v1.k1.${payload}.`)).toBe('malformed');
     });
@@ -533,7 +623,9 @@ describe('ContextEnvelopeCodec', () => {
     });
 
     it('accepts valid hand-signed claims', () => {
-      expect(codec.verify(signRaw(JSON.stringify(validClaims())), NOW).user.userId).toBe('alice');
+      expect(
+        codec.verify(signRaw(JSON.stringify(validClaims())), NOW).user.userId,
+      ).toBe('alice');
     });
 
     it.each([
@@ -555,15 +647,18 @@ describe('ContextEnvelopeCodec', () => {
       ['string exp', { exp: String(NOW_SECONDS + 60) }],
       ['null exp', { exp: null }],
     ])('rejects signed claims with %s', (_name, overrides) => {
-      expect(reasonOf(codec, signRaw(JSON.stringify(validClaims(overrides))))).toBe(
-        'invalid-claims',
-      );
+      expect(
+        reasonOf(codec, signRaw(JSON.stringify(validClaims(overrides)))),
+      ).toBe('invalid-claims');
     });
   });
 
   describe('size limit', () => {
     it('refuses to sign an oversized context', () => {
-      const crowded = { ...ALICE, permissions: Array.from({ length: 2000 }, (_, i) => `p${i}`) };
+      const crowded = {
+        ...ALICE,
+        permissions: Array.from({ length: 2000 }, (_, i) => `p${i}`),
+      };
 
       expect(() => codec.sign(crowded, 'req-1', NOW)).toThrow(
         expect.objectContaining({ reason: 'too-large' }),
@@ -577,7 +672,9 @@ describe('ContextEnvelopeCodec', () => {
     it('rejects an envelope over a custom limit', () => {
       const small = codecWith({ maxLength: 100 });
 
-      expect(reasonOf(small, codec.sign(ALICE, 'req-1', NOW))).toBe('too-large');
+      expect(reasonOf(small, codec.sign(ALICE, 'req-1', NOW))).toBe(
+        'too-large',
+      );
     });
 
     it('accepts an envelope at the limit', () => {
@@ -597,30 +694,34 @@ describe('ContextEnvelopeCodec', () => {
 
   describe('constructor', () => {
     it('rejects an empty key list', () => {
-      expect(() => new ContextEnvelopeCodec({ keys: [] })).toThrow('at least one key');
+      expect(() => new ContextEnvelopeCodec({ keys: [] })).toThrow(
+        'at least one key',
+      );
     });
 
     it('rejects a 31-byte secret', () => {
-      expect(() => codecWith({ keys: [{ id: 'k1', secret: 'x'.repeat(31) }] })).toThrow(
-        'at least 32',
-      );
+      expect(() =>
+        codecWith({ keys: [{ id: 'k1', secret: 'x'.repeat(31) }] }),
+      ).toThrow('at least 32');
     });
 
     it('accepts a 32-byte secret', () => {
-      expect(() => codecWith({ keys: [{ id: 'k1', secret: 'x'.repeat(32) }] })).not.toThrow();
+      expect(() =>
+        codecWith({ keys: [{ id: 'k1', secret: 'x'.repeat(32) }] }),
+      ).not.toThrow();
     });
 
     it('rejects a 31-byte Buffer secret', () => {
-      expect(() => codecWith({ keys: [{ id: 'k1', secret: Buffer.alloc(31, 1) }] })).toThrow(
-        'at least 32',
-      );
+      expect(() =>
+        codecWith({ keys: [{ id: 'k1', secret: Buffer.alloc(31, 1) }] }),
+      ).toThrow('at least 32');
     });
 
     it('counts secret bytes, not characters', () => {
       // 'é' is 2 bytes in UTF-8: 15 of them are 30 bytes.
-      expect(() => codecWith({ keys: [{ id: 'k1', secret: 'é'.repeat(15) }] })).toThrow(
-        'at least 32',
-      );
+      expect(() =>
+        codecWith({ keys: [{ id: 'k1', secret: 'é'.repeat(15) }] }),
+      ).toThrow('at least 32');
     });
 
     it('rejects a short secret after a valid key', () => {
@@ -641,16 +742,23 @@ describe('ContextEnvelopeCodec', () => {
       ['slash', 'k/1'],
       ['65 characters', 'k'.repeat(65)],
     ])('rejects a key id with %s', (_name, id) => {
-      expect(() => codecWith({ keys: [{ id, secret: SECRET_1 }] })).toThrow('key id');
+      expect(() => codecWith({ keys: [{ id, secret: SECRET_1 }] })).toThrow(
+        'key id',
+      );
     });
 
     it('accepts a 64-character key id', () => {
-      expect(() => codecWith({ keys: [{ id: 'k'.repeat(64), secret: SECRET_1 }] })).not.toThrow();
+      expect(() =>
+        codecWith({ keys: [{ id: 'k'.repeat(64), secret: SECRET_1 }] }),
+      ).not.toThrow();
     });
 
-    it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('rejects ttl %p', (ttlSeconds) => {
-      expect(() => codecWith({ ttlSeconds })).toThrow('ttlSeconds');
-    });
+    it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])(
+      'rejects ttl %p',
+      (ttlSeconds) => {
+        expect(() => codecWith({ ttlSeconds })).toThrow('ttlSeconds');
+      },
+    );
 
     it('rejects a duplicate key id', () => {
       expect(() =>
@@ -666,7 +774,9 @@ describe('ContextEnvelopeCodec', () => {
     it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])(
       'rejects clock tolerance %p',
       (clockToleranceSeconds) => {
-        expect(() => codecWith({ clockToleranceSeconds })).toThrow('clockToleranceSeconds');
+        expect(() => codecWith({ clockToleranceSeconds })).toThrow(
+          'clockToleranceSeconds',
+        );
       },
     );
 

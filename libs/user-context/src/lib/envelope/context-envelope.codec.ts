@@ -125,7 +125,9 @@ export class ContextEnvelopeCodec {
     }
     for (const key of options.keys) {
       if (this.keys.has(key.id)) {
-        throw new Error(`Envelope key id "${key.id}" is listed twice; every key needs its own id.`);
+        throw new Error(
+          `Envelope key id "${key.id}" is listed twice; every key needs its own id.`,
+        );
       }
       this.keys.set(key.id, toRingKey(key));
     }
@@ -133,7 +135,9 @@ export class ContextEnvelopeCodec {
     this.ttlSeconds = positiveNumber(options.ttlSeconds ?? 60, 'ttlSeconds');
     this.toleranceSeconds = options.clockToleranceSeconds ?? 5;
     if (!Number.isFinite(this.toleranceSeconds) || this.toleranceSeconds < 0) {
-      throw new Error(`clockToleranceSeconds must be 0 or more, got ${this.toleranceSeconds}.`);
+      throw new Error(
+        `clockToleranceSeconds must be 0 or more, got ${this.toleranceSeconds}.`,
+      );
     }
     this.audiences =
       options.audience === undefined
@@ -141,9 +145,14 @@ export class ContextEnvelopeCodec {
         : new Set([options.audience, ...(options.forwardedFrom ?? [])]);
     this.maxLength = options.maxLength ?? 8192;
     if (!Number.isInteger(this.maxLength) || this.maxLength <= 0) {
-      throw new Error(`maxLength must be a positive integer, got ${this.maxLength}.`);
+      throw new Error(
+        `maxLength must be a positive integer, got ${this.maxLength}.`,
+      );
     }
-    this.maxSignedLength = Math.min(options.maxSignedLength ?? this.maxLength, this.maxLength);
+    this.maxSignedLength = Math.min(
+      options.maxSignedLength ?? this.maxLength,
+      this.maxLength,
+    );
   }
 
   /** Tells whether this codec can sign: false for a service that has only Ed25519 public keys. */
@@ -157,7 +166,12 @@ export class ContextEnvelopeCodec {
    * @throws ContextEnvelopeError (`too-large`) when the envelope would be
    *   longer than `maxLength`.
    */
-  sign(user: UserContext, requestId: string, now = Date.now(), audience?: string): string {
+  sign(
+    user: UserContext,
+    requestId: string,
+    now = Date.now(),
+    audience?: string,
+  ): string {
     const issuedAt = Math.floor(now / 1000);
     const claims: EnvelopeClaims = {
       sub: user.userId,
@@ -203,10 +217,16 @@ export class ContextEnvelopeCodec {
    */
   verify(envelope: unknown, now = Date.now()): VerifiedEnvelope {
     if (envelope === undefined || envelope === null || envelope === '') {
-      throw new ContextEnvelopeError('missing', 'User context envelope is missing.');
+      throw new ContextEnvelopeError(
+        'missing',
+        'User context envelope is missing.',
+      );
     }
     if (typeof envelope !== 'string') {
-      throw new ContextEnvelopeError('malformed', 'User context envelope must be a string.');
+      throw new ContextEnvelopeError(
+        'malformed',
+        'User context envelope must be a string.',
+      );
     }
     if (envelope.length > this.maxLength) {
       throw new ContextEnvelopeError(
@@ -217,7 +237,10 @@ export class ContextEnvelopeCodec {
 
     const parts = envelope.split('.');
     if (parts.length !== 4) {
-      throw new ContextEnvelopeError('malformed', 'User context envelope is malformed.');
+      throw new ContextEnvelopeError(
+        'malformed',
+        'User context envelope is malformed.',
+      );
     }
     const [version, keyId, payload, signature] = parts;
     if (version !== VERSION) {
@@ -234,14 +257,27 @@ export class ContextEnvelopeCodec {
       );
     }
     if (key.kind === 'hmac') {
-      this.checkSignature(key.secret, `${version}.${keyId}.${payload}`, payload, signature);
+      this.checkSignature(
+        key.secret,
+        `${version}.${keyId}.${payload}`,
+        payload,
+        signature,
+      );
     } else {
-      checkEd25519Signature(key.publicKey, `${version}.${keyId}.${payload}`, payload, signature);
+      checkEd25519Signature(
+        key.publicKey,
+        `${version}.${keyId}.${payload}`,
+        payload,
+        signature,
+      );
     }
 
     const claims = parseClaims(payload);
     this.checkLifetime(claims, now);
-    if (this.audiences !== undefined && !this.audiences.has(claims.aud as string)) {
+    if (
+      this.audiences !== undefined &&
+      !this.audiences.has(claims.aud as string)
+    ) {
       throw new ContextEnvelopeError(
         'wrong-audience',
         `User context envelope is not for this service ("${[...this.audiences][0]}").`,
@@ -277,7 +313,8 @@ export class ContextEnvelopeCodec {
     signature: string,
   ): void {
     const canonical =
-      signature.length === SIGNATURE_LENGTH && CANONICAL_LAST_CHARACTERS.includes(signature[42]);
+      signature.length === SIGNATURE_LENGTH &&
+      CANONICAL_LAST_CHARACTERS.includes(signature[42]);
     const received = Buffer.from(signature, 'base64url');
     // timingSafeEqual needs equal lengths; the length of a valid signature is
     // public anyway.
@@ -290,22 +327,34 @@ export class ContextEnvelopeCodec {
     }
     // A valid signature already proves that the signer wrote the text, so
     // the encoding is checked only here, to name the failure.
-    if (!BASE64URL_PATTERN.test(payload) || !BASE64URL_PATTERN.test(signature)) {
+    if (
+      !BASE64URL_PATTERN.test(payload) ||
+      !BASE64URL_PATTERN.test(signature)
+    ) {
       throw new ContextEnvelopeError(
         'malformed',
         'User context envelope is not base64url encoded.',
       );
     }
-    throw new ContextEnvelopeError('bad-signature', 'User context envelope signature is invalid.');
+    throw new ContextEnvelopeError(
+      'bad-signature',
+      'User context envelope signature is invalid.',
+    );
   }
 
   private checkLifetime(claims: EnvelopeClaims, now: number): void {
     const nowSeconds = now / 1000;
     if (claims.exp + this.toleranceSeconds <= nowSeconds) {
-      throw new ContextEnvelopeError('expired', 'User context envelope has expired.');
+      throw new ContextEnvelopeError(
+        'expired',
+        'User context envelope has expired.',
+      );
     }
     if (claims.iat - this.toleranceSeconds > nowSeconds) {
-      throw new ContextEnvelopeError('not-yet-valid', 'User context envelope is not valid yet.');
+      throw new ContextEnvelopeError(
+        'not-yet-valid',
+        'User context envelope is not valid yet.',
+      );
     }
   }
 }
@@ -323,12 +372,20 @@ function toRingKey(key: EnvelopeKey): RingKey {
   }
   if ('publicKey' in key) {
     if (key.publicKey.asymmetricKeyType !== 'ed25519') {
-      throw new Error(`Envelope key "${key.id}" must be an Ed25519 public key.`);
+      throw new Error(
+        `Envelope key "${key.id}" must be an Ed25519 public key.`,
+      );
     }
     if (key.privateKey && key.privateKey.asymmetricKeyType !== 'ed25519') {
-      throw new Error(`Envelope key "${key.id}" must have an Ed25519 private key.`);
+      throw new Error(
+        `Envelope key "${key.id}" must have an Ed25519 private key.`,
+      );
     }
-    return { kind: 'ed25519', publicKey: key.publicKey, privateKey: key.privateKey };
+    return {
+      kind: 'ed25519',
+      publicKey: key.publicKey,
+      privateKey: key.privateKey,
+    };
   }
   return { kind: 'hmac', secret: toHmacKey(key) };
 }
@@ -355,13 +412,20 @@ function checkEd25519Signature(
     return;
   }
   if (!BASE64URL_PATTERN.test(payload) || !BASE64URL_PATTERN.test(signature)) {
-    throw new ContextEnvelopeError('malformed', 'User context envelope is not base64url encoded.');
+    throw new ContextEnvelopeError(
+      'malformed',
+      'User context envelope is not base64url encoded.',
+    );
   }
-  throw new ContextEnvelopeError('bad-signature', 'User context envelope signature is invalid.');
+  throw new ContextEnvelopeError(
+    'bad-signature',
+    'User context envelope signature is invalid.',
+  );
 }
 
 function toHmacKey(key: HmacEnvelopeKey): Buffer {
-  const secret = typeof key.secret === 'string' ? Buffer.from(key.secret) : key.secret;
+  const secret =
+    typeof key.secret === 'string' ? Buffer.from(key.secret) : key.secret;
   if (secret.length < MIN_SECRET_BYTES) {
     throw new Error(
       `Envelope key "${key.id}" is ${secret.length} bytes long; HMAC-SHA256 needs at least ${MIN_SECRET_BYTES}.`,
@@ -377,13 +441,17 @@ function hmac(key: Buffer, input: string): Buffer {
 
 function positiveNumber(value: number, name: string): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`${name} must be a positive number of seconds, got ${value}.`);
+    throw new Error(
+      `${name} must be a positive number of seconds, got ${value}.`,
+    );
   }
   return value;
 }
 
 function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+  return (
+    Array.isArray(value) && value.every((item) => typeof item === 'string')
+  );
 }
 
 function parseClaims(payload: string): EnvelopeClaims {
@@ -391,7 +459,10 @@ function parseClaims(payload: string): EnvelopeClaims {
   try {
     claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
-    throw new ContextEnvelopeError('malformed', 'User context envelope payload is not JSON.');
+    throw new ContextEnvelopeError(
+      'malformed',
+      'User context envelope payload is not JSON.',
+    );
   }
 
   const valid =
@@ -407,7 +478,10 @@ function parseClaims(payload: string): EnvelopeClaims {
     Number.isFinite(claims.iat) &&
     Number.isFinite(claims.exp);
   if (!valid) {
-    throw new ContextEnvelopeError('invalid-claims', 'User context envelope claims are invalid.');
+    throw new ContextEnvelopeError(
+      'invalid-claims',
+      'User context envelope claims are invalid.',
+    );
   }
   return claims as unknown as EnvelopeClaims;
 }

@@ -26,7 +26,9 @@ describe('ContextEnvelopeCodec properties', () => {
   it('round-trips any user and request id', () => {
     fc.assert(
       fc.property(userArbitrary, requestIdArbitrary, (user, requestId) => {
-        const verified = codec.verify(codec.sign(user, requestId, Date.now(), 'orders'));
+        const verified = codec.verify(
+          codec.sign(user, requestId, Date.now(), 'orders'),
+        );
 
         expect(verified.user).toEqual(user);
         expect(verified.requestId).toBe(requestId);
@@ -47,7 +49,8 @@ describe('ContextEnvelopeCodec properties', () => {
           const index = position % envelope.length;
           const replacement = String.fromCharCode(code);
           fc.pre(replacement !== envelope[index]);
-          const changed = envelope.slice(0, index) + replacement + envelope.slice(index + 1);
+          const changed =
+            envelope.slice(0, index) + replacement + envelope.slice(index + 1);
 
           expect(() => codec.verify(changed)).toThrow(ContextEnvelopeError);
         },
@@ -69,7 +72,12 @@ describe('ContextEnvelopeCodec properties', () => {
             .split('.');
           const bytes = Buffer.from(payload, 'base64url');
           bytes[position % bytes.length] ^= 1 << bit;
-          const changed = [version, keyId, bytes.toString('base64url'), signature].join('.');
+          const changed = [
+            version,
+            keyId,
+            bytes.toString('base64url'),
+            signature,
+          ].join('.');
 
           expect(() => codec.verify(changed)).toThrow(ContextEnvelopeError);
         },

@@ -1,4 +1,10 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
 import { Observable, throwError } from 'rxjs';
@@ -21,7 +27,10 @@ import { toRpcErrorBody } from './rpc-error';
 export class UserContextExceptionFilter extends BaseExceptionFilter {
   private readonly logger = new Logger(UserContextExceptionFilter.name);
 
-  override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
+  override catch(
+    exception: unknown,
+    host: ArgumentsHost,
+  ): Observable<never> | void {
     if (host.getType() !== 'rpc') {
       return super.catch(withErrorField(exception), host);
     }
@@ -37,12 +46,19 @@ export class UserContextExceptionFilter extends BaseExceptionFilter {
 }
 
 function withErrorField(exception: unknown): unknown {
-  if (!(exception instanceof HttpException) || typeof exception.getResponse() !== 'string') {
+  if (
+    !(exception instanceof HttpException) ||
+    typeof exception.getResponse() !== 'string'
+  ) {
     return exception;
   }
   const statusCode = exception.getStatus();
   return new HttpException(
-    { statusCode, message: exception.getResponse(), error: STATUS_CODES[statusCode] ?? 'Error' },
+    {
+      statusCode,
+      message: exception.getResponse(),
+      error: STATUS_CODES[statusCode] ?? 'Error',
+    },
     statusCode,
     { cause: exception },
   );

@@ -95,10 +95,16 @@ export class ServiceClient {
       return new InternalServerErrorException();
     }
     if (isUnreachable(error)) {
-      this.logger.warn(`${this.serviceName} is unreachable for "${pattern}": ${String(error)}`);
-      return new ServiceUnavailableException(`The ${this.serviceName} service is unreachable.`);
+      this.logger.warn(
+        `${this.serviceName} is unreachable for "${pattern}": ${String(error)}`,
+      );
+      return new ServiceUnavailableException(
+        `The ${this.serviceName} service is unreachable.`,
+      );
     }
-    this.logger.error(`${this.serviceName} failed on "${pattern}": ${describe(error)}`);
+    this.logger.error(
+      `${this.serviceName} failed on "${pattern}": ${describe(error)}`,
+    );
     return new BadGatewayException(`The ${this.serviceName} service failed.`);
   }
 }
@@ -114,7 +120,11 @@ function isUnreachable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) {
     return false;
   }
-  const { code, message, err } = error as { code?: unknown; message?: unknown; err?: unknown };
+  const { code, message, err } = error as {
+    code?: unknown;
+    message?: unknown;
+    err?: unknown;
+  };
   return (
     (typeof code === 'string' && UNREACHABLE_CODES.has(code)) ||
     (typeof message === 'string' && CLOSED_MESSAGES.has(message)) ||

@@ -28,7 +28,8 @@ interface HttpRequestLike {
 // "access_token[]" and ";" between parameters are all read as access_token
 // by some parser that may sit in front of or behind the gateway.
 const OTHER_CREDENTIAL_COOKIE = /(?:^|[;,])\s*access_token\s*=/i;
-const OTHER_CREDENTIAL_PARAMETER = /(?:^|[&;])\s*access_token\s*(?:\[[^\]]*\])?\s*=/i;
+const OTHER_CREDENTIAL_PARAMETER =
+  /(?:^|[&;])\s*access_token\s*(?:\[[^\]]*\])?\s*=/i;
 
 /**
  * Authenticates every request before other guards run.
@@ -56,7 +57,9 @@ export class AuthenticationGuard implements CanActivate {
     if (this.isPublic(context)) {
       return true;
     }
-    return this.authenticateHttp(context.switchToHttp().getRequest<HttpRequestLike>());
+    return this.authenticateHttp(
+      context.switchToHttp().getRequest<HttpRequestLike>(),
+    );
   }
 
   protected isPublic(context: ExecutionContext): boolean {
@@ -87,20 +90,28 @@ export class AuthenticationGuard implements CanActivate {
     }
     const match = BEARER_PATTERN.exec(header);
     if (!match) {
-      throw new UnauthorizedException('Authorization header must have the form "Bearer <token>".');
+      throw new UnauthorizedException(
+        'Authorization header must have the form "Bearer <token>".',
+      );
     }
     return match[1];
   }
 
-  private authenticateHttp(request: HttpRequestLike): boolean | Promise<boolean> {
+  private authenticateHttp(
+    request: HttpRequestLike,
+  ): boolean | Promise<boolean> {
     if (!this.jwtVerifier) {
-      throw new UnauthorizedException('This application does not accept bearer tokens.');
+      throw new UnauthorizedException(
+        'This application does not accept bearer tokens.',
+      );
     }
     const scope = currentScope();
     if (!scope) {
       // Without a scope the user could not be propagated, so the request is
       // rejected rather than served with no identity attached.
-      throw new Error('No request scope for this HTTP request: is UserContextModule imported?');
+      throw new Error(
+        'No request scope for this HTTP request: is UserContextModule imported?',
+      );
     }
     const verified = this.jwtVerifier.verify(this.extractToken(request));
     // A token served from the cache is checked without a promise.
@@ -136,7 +147,8 @@ function hasOtherCredential(request: HttpRequestLike): boolean {
   if (start !== -1) {
     const query = url.slice(start + 1);
     // Decoding only when needed keeps this cheap on every request.
-    const readable = query.includes('%') || query.includes('+') ? safelyDecoded(query) : query;
+    const readable =
+      query.includes('%') || query.includes('+') ? safelyDecoded(query) : query;
     if (OTHER_CREDENTIAL_PARAMETER.test(readable)) {
       return true;
     }
@@ -145,7 +157,9 @@ function hasOtherCredential(request: HttpRequestLike): boolean {
   if (cookie === undefined) {
     return false;
   }
-  return OTHER_CREDENTIAL_COOKIE.test(Array.isArray(cookie) ? cookie.join(';') : cookie);
+  return OTHER_CREDENTIAL_COOKIE.test(
+    Array.isArray(cookie) ? cookie.join(';') : cookie,
+  );
 }
 
 function safelyDecoded(text: string): string {

@@ -1,7 +1,15 @@
-import { ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import {
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import * as jose from 'jose';
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import {
+  createServer,
+  IncomingMessage,
+  Server,
+  ServerResponse,
+} from 'node:http';
 import { AddressInfo } from 'node:net';
 
 import { defaultClaimsMapper } from '../claims/claims-mapper';
@@ -21,7 +29,12 @@ async function signingKey(kid: string, alg: string): Promise<SigningKey> {
   const { privateKey, publicKey } = await jose.generateKeyPair(alg, {
     crv: alg === 'EdDSA' ? 'Ed25519' : undefined,
   });
-  return { kid, alg, privateKey: privateKey as KeyObject, publicKey: publicKey as KeyObject };
+  return {
+    kid,
+    alg,
+    privateKey: privateKey as KeyObject,
+    publicKey: publicKey as KeyObject,
+  };
 }
 
 /** Issuer written into signed tokens: the fake provider's, once it listens. */
@@ -59,8 +72,12 @@ class FakeProvider {
   }
 
   async start(port = 0): Promise<void> {
-    this.server = createServer((request, response) => void this.answer(request, response));
-    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
+    this.server = createServer(
+      (request, response) => void this.answer(request, response),
+    );
+    await new Promise<void>((resolve) =>
+      this.server?.listen(port, '127.0.0.1', resolve),
+    );
     this.port = (this.server.address() as AddressInfo).port;
   }
 
@@ -71,10 +88,18 @@ class FakeProvider {
     await new Promise((resolve) => server?.close(resolve));
   }
 
-  private async answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  private async answer(
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
     response.setHeader('content-type', 'application/json');
     if (request.url === '/.well-known/openid-configuration') {
-      response.end(JSON.stringify({ issuer: this.issuer, jwks_uri: `${this.issuer}/jwks` }));
+      response.end(
+        JSON.stringify({
+          issuer: this.issuer,
+          jwks_uri: `${this.issuer}/jwks`,
+        }),
+      );
       return;
     }
     this.jwksRequests += 1;
@@ -85,12 +110,16 @@ class FakeProvider {
         alg,
       })),
     );
-    response.end(JSON.stringify({ keys: this.broken ? [...jwks, 'oops'] : jwks }));
+    response.end(
+      JSON.stringify({ keys: this.broken ? [...jwks, 'oops'] : jwks }),
+    );
   }
 }
 
 /** Awaits a verification and returns the exception it rejects with. */
-async function failure(verification: UserContext | Promise<UserContext>): Promise<unknown> {
+async function failure(
+  verification: UserContext | Promise<UserContext>,
+): Promise<unknown> {
   try {
     await verification;
   } catch (error) {
@@ -142,7 +171,11 @@ describe('JwtVerifier with an identity provider', () => {
   it('fetches the keys once for many tokens', async () => {
     const verifier = verifierFor();
 
-    await Promise.all([1, 2, 3].map(async () => verifier.verify(await sign(rsa, { sub: 'bob' }))));
+    await Promise.all(
+      [1, 2, 3].map(async () =>
+        verifier.verify(await sign(rsa, { sub: 'bob' })),
+      ),
+    );
 
     expect(provider.jwksRequests).toBe(1);
   });
@@ -165,10 +198,14 @@ describe('JwtVerifier with an identity provider', () => {
     const stranger = await signingKey('unknown', 'RS256');
 
     const errors = await Promise.all(
-      Array.from({ length: 10 }, async () => failure(verifier.verify(await sign(stranger)))),
+      Array.from({ length: 10 }, async () =>
+        failure(verifier.verify(await sign(stranger))),
+      ),
     );
 
-    expect(errors.every((error) => error instanceof UnauthorizedException)).toBe(true);
+    expect(
+      errors.every((error) => error instanceof UnauthorizedException),
+    ).toBe(true);
     expect(provider.jwksRequests).toBe(1);
   });
 
@@ -182,11 +219,15 @@ describe('JwtVerifier with an identity provider', () => {
     const error = await failure(verifierFor().verify(forged));
 
     expect(error).toBeInstanceOf(UnauthorizedException);
-    expect((error as Error).message).toBe('Invalid token: its algorithm is not accepted.');
+    expect((error as Error).message).toBe(
+      'Invalid token: its algorithm is not accepted.',
+    );
   });
 
   it('rejects an unsigned token', async () => {
-    const unsigned = new jose.UnsecuredJWT({ sub: 'mallory' }).setExpirationTime('5m').encode();
+    const unsigned = new jose.UnsecuredJWT({ sub: 'mallory' })
+      .setExpirationTime('5m')
+      .encode();
 
     const error = await failure(verifierFor().verify(unsigned));
 
@@ -194,13 +235,19 @@ describe('JwtVerifier with an identity provider', () => {
   });
 
   it('requires exp', async () => {
-    const token = await new jose.SignJWT({ sub: 'alice', iss: issuer, aud: 'platform-api' })
+    const token = await new jose.SignJWT({
+      sub: 'alice',
+      iss: issuer,
+      aud: 'platform-api',
+    })
       .setProtectedHeader({ alg: 'RS256', kid: rsa.kid })
       .sign(rsa.privateKey);
 
     const error = await failure(verifierFor().verify(token));
 
-    expect((error as Error).message).toBe('Token has no expiry: the "exp" claim is required.');
+    expect((error as Error).message).toBe(
+      'Token has no expiry: the "exp" claim is required.',
+    );
   });
 
   it('enforces the issuer from discovery', async () => {
@@ -208,7 +255,9 @@ describe('JwtVerifier with an identity provider', () => {
 
     const error = await failure(verifierFor().verify(token));
 
-    expect((error as Error).message).toBe('Invalid token: issuer is not accepted.');
+    expect((error as Error).message).toBe(
+      'Invalid token: issuer is not accepted.',
+    );
   });
 
   describe('while the provider is down', () => {
@@ -279,19 +328,27 @@ describe('JwtVerifier with an identity provider', () => {
 
   it.each([
     ['no audience', { audience: undefined }, 'JWT_AUDIENCE is required'],
-    ['plain http elsewhere', { oidcIssuer: 'http://idp.example' }, 'must use https'],
+    [
+      'plain http elsewhere',
+      { oidcIssuer: 'http://idp.example' },
+      'must use https',
+    ],
     [
       'a JWKS_URI without issuer',
       { oidcIssuer: undefined, jwksUri: 'https://idp.example/jwks' },
       'JWT_ISSUER is required',
     ],
   ])('refuses %s', (_name, options, message) => {
-    expect(() => verifierFor(options as Partial<JwtVerificationOptions>)).toThrow(message);
+    expect(() =>
+      verifierFor(options as Partial<JwtVerificationOptions>),
+    ).toThrow(message);
   });
 
   it('answers 503 when the provider hangs', async () => {
     const hanging = createServer(() => undefined);
-    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) =>
+      hanging.listen(0, '127.0.0.1', resolve),
+    );
     const { port } = hanging.address() as AddressInfo;
     const verifier = new JwtVerifier(
       {
@@ -320,36 +377,48 @@ describe('static public keys', () => {
     ['rsa', { modulusLength: 2048 }, ['RS256', 'PS256']],
     ['ec', { namedCurve: 'prime256v1' }, ['ES256']],
     ['ed25519', {}, ['EdDSA']],
-  ] as const)('pins %s keys to their algorithms', (type, options, algorithms) => {
-    const { publicKey } = generateKeyPairSync(type as 'rsa', options as never) as unknown as {
-      publicKey: KeyObject;
-    };
-    const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+  ] as const)(
+    'pins %s keys to their algorithms',
+    (type, options, algorithms) => {
+      const { publicKey } = generateKeyPairSync(
+        type as 'rsa',
+        options as never,
+      ) as unknown as {
+        publicKey: KeyObject;
+      };
+      const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
-    expect(algorithmsForKey(publicKeyFromPem(pem))).toEqual(algorithms);
-  });
+      expect(algorithmsForKey(publicKeyFromPem(pem))).toEqual(algorithms);
+    },
+  );
 
   it('rejects a P-384 key', () => {
-    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
+    const { publicKey } = generateKeyPairSync('ec', {
+      namedCurve: 'secp384r1',
+    });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
-    expect(() => algorithmsForKey(publicKeyFromPem(pem))).toThrow('RSA, P-256 or Ed25519');
+    expect(() => algorithmsForKey(publicKeyFromPem(pem))).toThrow(
+      'RSA, P-256 or Ed25519',
+    );
   });
 
   it('rejects an RSA key under 2048 bits', () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
     const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string;
 
-    expect(() => algorithmsForKey(publicKeyFromPem(pem))).toThrow('under 2048 bits');
+    expect(() => algorithmsForKey(publicKeyFromPem(pem))).toThrow(
+      'under 2048 bits',
+    );
   });
 
   it('rejects a private key behind a public key header', () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 
-    expect(() => publicKeyFromPem(`-----BEGIN PUBLIC KEY-----\n${pem}`)).toThrow(
-      'must be a PEM public key',
-    );
+    expect(() =>
+      publicKeyFromPem(`-----BEGIN PUBLIC KEY-----\n${pem}`),
+    ).toThrow('must be a PEM public key');
   });
 
   it('rejects a private key', () => {
@@ -361,13 +430,19 @@ describe('static public keys', () => {
 
   it('verifies an ES256 token with its PEM', async () => {
     const { privateKey, publicKey } = await jose.generateKeyPair('ES256');
-    const pem = (publicKey as KeyObject).export({ type: 'spki', format: 'pem' }) as string;
+    const pem = (publicKey as KeyObject).export({
+      type: 'spki',
+      format: 'pem',
+    }) as string;
     const token = await new jose.SignJWT({ sub: 'dave' })
       .setProtectedHeader({ alg: 'ES256' })
       .setExpirationTime('5m')
       .sign(privateKey);
 
-    const user = await new JwtVerifier({ publicKey: pem }, defaultClaimsMapper).verify(token);
+    const user = await new JwtVerifier(
+      { publicKey: pem },
+      defaultClaimsMapper,
+    ).verify(token);
 
     expect(user.userId).toBe('dave');
   });
@@ -375,7 +450,9 @@ describe('static public keys', () => {
 
 async function reachable(url: string): Promise<boolean> {
   try {
-    await fetch(`${url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(200) });
+    await fetch(`${url}/.well-known/openid-configuration`, {
+      signal: AbortSignal.timeout(200),
+    });
     return true;
   } catch {
     return false;

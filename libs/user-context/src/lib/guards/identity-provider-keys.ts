@@ -25,7 +25,9 @@ export function algorithmsForKey(key: KeyObject): string[] {
     case 'rsa-pss':
       // jose, which verifies these, refuses RSA keys under 2048 bits.
       if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-        throw new Error('JWT_PUBLIC_KEY is an RSA key under 2048 bits; use 2048 or more.');
+        throw new Error(
+          'JWT_PUBLIC_KEY is an RSA key under 2048 bits; use 2048 or more.',
+        );
       }
       return key.asymmetricKeyType === 'rsa' ? ['RS256', 'PS256'] : ['PS256'];
     case 'ec':
@@ -43,8 +45,13 @@ export function algorithmsForKey(key: KeyObject): string[] {
 
 /** Reads a PEM public key; a private key or a certificate is rejected, as is anything else. */
 export function publicKeyFromPem(pem: string): KeyObject {
-  if (!pem.includes('-----BEGIN PUBLIC KEY-----') || pem.includes('PRIVATE KEY')) {
-    throw new Error('JWT_PUBLIC_KEY must be a PEM public key ("-----BEGIN PUBLIC KEY-----").');
+  if (
+    !pem.includes('-----BEGIN PUBLIC KEY-----') ||
+    pem.includes('PRIVATE KEY')
+  ) {
+    throw new Error(
+      'JWT_PUBLIC_KEY must be a PEM public key ("-----BEGIN PUBLIC KEY-----").',
+    );
   }
   return createPublicKey(pem);
 }
@@ -95,10 +102,12 @@ export class RemoteKeySet {
     if (!options.jwksUri === !options.oidcIssuer) {
       throw new Error('Set exactly one of JWKS_URI and OIDC_ISSUER.');
     }
-    this.cacheMs = positive(options.cacheSeconds ?? 600, 'keyCacheSeconds') * 1000;
+    this.cacheMs =
+      positive(options.cacheSeconds ?? 600, 'keyCacheSeconds') * 1000;
     // 0 turns the flood limit off, which only tests should do.
     this.cooldownMs =
-      notNegative(options.cooldownSeconds ?? 30, 'keyRefreshCooldownSeconds') * 1000;
+      notNegative(options.cooldownSeconds ?? 30, 'keyRefreshCooldownSeconds') *
+      1000;
     this.timeoutMs = positive(options.timeoutMs ?? 5000, 'keyFetchTimeoutMs');
     this.jwksUri = options.jwksUri && checkedUrl(options.jwksUri, 'JWKS_URI');
     if (options.oidcIssuer) {
@@ -132,7 +141,10 @@ export class RemoteKeySet {
       try {
         return await this.resolve(header, token);
       } catch (retryError) {
-        if (retryError instanceof this.jose.errors.JWKSNoMatchingKey && this.lastFailure) {
+        if (
+          retryError instanceof this.jose.errors.JWKSNoMatchingKey &&
+          this.lastFailure
+        ) {
           throw new IdentityProviderUnavailableError(this.lastFailure);
         }
         throw retryError;
@@ -142,12 +154,17 @@ export class RemoteKeySet {
 
   /** Allows one fetch per cooldown, so unknown `kid`s or an outage cannot flood the provider. */
   private mayFetch(): boolean {
-    return this.lastAttemptAt === 0 || Date.now() - this.lastAttemptAt >= this.cooldownMs;
+    return (
+      this.lastAttemptAt === 0 ||
+      Date.now() - this.lastAttemptAt >= this.cooldownMs
+    );
   }
 
   private async resolve(...args: Parameters<JWTVerifyGetKey>) {
     if (!this.keys) {
-      throw new IdentityProviderUnavailableError(this.lastFailure ?? 'no keys fetched yet');
+      throw new IdentityProviderUnavailableError(
+        this.lastFailure ?? 'no keys fetched yet',
+      );
     }
     return this.keys(...args);
   }
@@ -166,8 +183,11 @@ export class RemoteKeySet {
           this.lastFailure = undefined;
         },
         (error: unknown) => {
-          this.lastFailure = error instanceof Error ? error.message : String(error);
-          this.logger.warn(`Could not fetch the identity provider's keys: ${this.lastFailure}`);
+          this.lastFailure =
+            error instanceof Error ? error.message : String(error);
+          this.logger.warn(
+            `Could not fetch the identity provider's keys: ${this.lastFailure}`,
+          );
         },
       )
       .finally(() => {
@@ -190,7 +210,10 @@ export class RemoteKeySet {
   private async discover(): Promise<string> {
     const issuer = this.options.oidcIssuer as string;
     const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    const document = (await this.fetchJson(url)) as { issuer?: unknown; jwks_uri?: unknown };
+    const document = (await this.fetchJson(url)) as {
+      issuer?: unknown;
+      jwks_uri?: unknown;
+    };
     if (document.issuer !== issuer) {
       throw new Error(
         `${url} names the issuer ${JSON.stringify(document.issuer)}, not "${issuer}".`,
@@ -234,14 +257,18 @@ async function readLimited(response: Response, url: string): Promise<string> {
   let size = 0;
   const reader = response.body?.getReader();
   for (;;) {
-    const chunk = reader ? await reader.read() : { done: true, value: undefined };
+    const chunk = reader
+      ? await reader.read()
+      : { done: true, value: undefined };
     if (chunk.done) {
       break;
     }
     size += chunk.value.byteLength;
     if (size > MAX_DOCUMENT_BYTES) {
       await reader?.cancel();
-      throw new Error(`GET ${url} returned more than ${MAX_DOCUMENT_BYTES} bytes.`);
+      throw new Error(
+        `GET ${url} returned more than ${MAX_DOCUMENT_BYTES} bytes.`,
+      );
     }
     chunks.push(Buffer.from(chunk.value));
   }
@@ -280,7 +307,8 @@ function notNegative(value: number, name: string): number {
 }
 
 function describeCause(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } })
+    ?.cause;
   if (typeof cause?.code === 'string') {
     return cause.code;
   }

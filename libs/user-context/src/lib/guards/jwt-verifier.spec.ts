@@ -2,7 +2,11 @@ import { UnauthorizedException } from '@nestjs/common';
 import * as jsonwebtoken from 'jsonwebtoken';
 import { createHmac } from 'node:crypto';
 
-import { ClaimsMapper, defaultClaimsMapper, InvalidClaimsError } from '../claims/claims-mapper';
+import {
+  ClaimsMapper,
+  defaultClaimsMapper,
+  InvalidClaimsError,
+} from '../claims/claims-mapper';
 import { UserContext } from '../user-context.interface';
 import { JwtVerificationOptions } from '../user-context.options';
 import { JwtVerifier } from './jwt-verifier';
@@ -44,11 +48,17 @@ function verifierWith(
   options: Partial<JwtVerificationOptions> = {},
   mapper = defaultClaimsMapper,
 ): Hs256Verifier {
-  return new JwtVerifier({ secret: SECRET, ...options }, mapper) as unknown as Hs256Verifier;
+  return new JwtVerifier(
+    { secret: SECRET, ...options },
+    mapper,
+  ) as unknown as Hs256Verifier;
 }
 
 /** Returns the exception that `verify` throws, or fails the test when it returns. */
-function rejection(verifier: Hs256Verifier, token: string): UnauthorizedException {
+function rejection(
+  verifier: Hs256Verifier,
+  token: string,
+): UnauthorizedException {
   try {
     verifier.verify(token);
   } catch (error) {
@@ -62,7 +72,9 @@ function rejection(verifier: Hs256Verifier, token: string): UnauthorizedExceptio
 
 /** Lists the non-empty dot-separated parts of `token` that occur in `text`. */
 function tokenPartsIn(text: string, token: string): string[] {
-  return token.split('.').filter((part) => part.length >= 8 && text.includes(part));
+  return token
+    .split('.')
+    .filter((part) => part.length >= 8 && text.includes(part));
 }
 
 describe('JwtVerifier', () => {
@@ -87,7 +99,9 @@ describe('JwtVerifier', () => {
     });
 
     it('accepts a token from expiresIn', () => {
-      const token = jsonwebtoken.sign({ sub: 'alice' }, SECRET, { expiresIn: 60 });
+      const token = jsonwebtoken.sign({ sub: 'alice' }, SECRET, {
+        expiresIn: 60,
+      });
 
       expect(verifier.verify(token).userId).toBe('alice');
     });
@@ -111,14 +125,16 @@ describe('JwtVerifier', () => {
         permissions: [],
       });
 
-      expect(verifierWith({}, mapper).verify(signToken({ sub: 'alice' })).userId).toBe(
-        'tenant-alice',
-      );
+      expect(
+        verifierWith({}, mapper).verify(signToken({ sub: 'alice' })).userId,
+      ).toBe('tenant-alice');
     });
   });
 
   describe('rejected tokens', () => {
-    const cases: Array<[string, () => { token: string; verifier?: Hs256Verifier }, string]> = [
+    const cases: Array<
+      [string, () => { token: string; verifier?: Hs256Verifier }, string]
+    > = [
       [
         'wrong secret',
         () => ({ token: signToken({ sub: 'a' }, {}, OTHER_SECRET) }),
@@ -127,10 +143,12 @@ describe('JwtVerifier', () => {
       [
         'alg none',
         () => ({
-          token: `${base64urlJson({ alg: 'none', typ: 'JWT' })}.${base64urlJson({
-            sub: 'alice',
-            exp: nowSeconds() + 300,
-          })}.`,
+          token: `${base64urlJson({ alg: 'none', typ: 'JWT' })}.${base64urlJson(
+            {
+              sub: 'alice',
+              exp: nowSeconds() + 300,
+            },
+          )}.`,
         }),
         'Invalid token: jwt signature is required.',
       ],
@@ -175,12 +193,21 @@ describe('JwtVerifier', () => {
       ],
       [
         'missing exp',
-        () => ({ token: jsonwebtoken.sign({ sub: 'alice' }, SECRET, { algorithm: 'HS256' }) }),
+        () => ({
+          token: jsonwebtoken.sign({ sub: 'alice' }, SECRET, {
+            algorithm: 'HS256',
+          }),
+        }),
         'Token has no expiry: the "exp" claim is required.',
       ],
       [
         'string exp',
-        () => ({ token: signRawHs256({ sub: 'alice', exp: String(nowSeconds() + 300) }) }),
+        () => ({
+          token: signRawHs256({
+            sub: 'alice',
+            exp: String(nowSeconds() + 300),
+          }),
+        }),
         'Invalid token: invalid exp value.',
       ],
       [
@@ -201,7 +228,10 @@ describe('JwtVerifier', () => {
       [
         'wrong issuer',
         () => ({
-          token: signToken({ sub: 'alice' }, { issuer: 'https://evil.example' }),
+          token: signToken(
+            { sub: 'alice' },
+            { issuer: 'https://evil.example' },
+          ),
           verifier: verifierWith({ issuer: 'https://issuer.example' }),
         }),
         'Invalid token: issuer is not accepted.',
@@ -230,8 +260,16 @@ describe('JwtVerifier', () => {
         }),
         'Invalid token: audience is not accepted.',
       ],
-      ['malformed token', () => ({ token: 'not-a-jwt-at-all' }), 'Invalid token: jwt malformed.'],
-      ['empty token', () => ({ token: '' }), 'Invalid token: jwt must be provided.'],
+      [
+        'malformed token',
+        () => ({ token: 'not-a-jwt-at-all' }),
+        'Invalid token: jwt malformed.',
+      ],
+      [
+        'empty token',
+        () => ({ token: '' }),
+        'Invalid token: jwt must be provided.',
+      ],
       [
         'undecodable parts',
         () => ({ token: 'aGVsbG8gd29ybGQ.aGVsbG8gd29ybGQ.aGVsbG8gd29ybGQ' }),
@@ -241,7 +279,10 @@ describe('JwtVerifier', () => {
         'tampered payload',
         () => {
           const [header, , signature] = signToken({ sub: 'alice' }).split('.');
-          const forged = base64urlJson({ sub: 'mallory', exp: nowSeconds() + 300 });
+          const forged = base64urlJson({
+            sub: 'mallory',
+            exp: nowSeconds() + 300,
+          });
           return { token: `${header}.${forged}.${signature}` };
         },
         'Invalid token: invalid signature.',
@@ -276,25 +317,37 @@ describe('JwtVerifier', () => {
     it('rejects a token over the default limit', () => {
       const token = signToken({ sub: 'alice', pad: 'x'.repeat(8200) });
 
-      expect(rejection(verifier, token).message).toBe('Token is longer than 8192 characters.');
+      expect(rejection(verifier, token).message).toBe(
+        'Token is longer than 8192 characters.',
+      );
     });
 
     it('accepts a token at a custom limit', () => {
       const token = signToken({ sub: 'alice' });
 
-      expect(verifierWith({ maxTokenLength: token.length }).verify(token).userId).toBe('alice');
+      expect(
+        verifierWith({ maxTokenLength: token.length }).verify(token).userId,
+      ).toBe('alice');
     });
 
     it('rejects one character over a custom limit', () => {
       const token = signToken({ sub: 'alice' });
-      const error = rejection(verifierWith({ maxTokenLength: token.length - 1 }), token);
+      const error = rejection(
+        verifierWith({ maxTokenLength: token.length - 1 }),
+        token,
+      );
 
-      expect(error.message).toBe(`Token is longer than ${token.length - 1} characters.`);
+      expect(error.message).toBe(
+        `Token is longer than ${token.length - 1} characters.`,
+      );
     });
   });
 
   describe('issuer and audience', () => {
-    const strict = verifierWith({ issuer: 'https://issuer.example', audience: 'orders' });
+    const strict = verifierWith({
+      issuer: 'https://issuer.example',
+      audience: 'orders',
+    });
 
     it('accepts the configured issuer and audience', () => {
       const token = signToken(
@@ -306,7 +359,10 @@ describe('JwtVerifier', () => {
     });
 
     it('accepts any issuer when unset', () => {
-      const token = signToken({ sub: 'alice' }, { issuer: 'https://anyone.example' });
+      const token = signToken(
+        { sub: 'alice' },
+        { issuer: 'https://anyone.example' },
+      );
 
       expect(verifier.verify(token).userId).toBe('alice');
     });
@@ -318,9 +374,9 @@ describe('JwtVerifier', () => {
         throw new InvalidClaimsError('Tenant claim is missing.');
       };
 
-      expect(rejection(verifierWith({}, mapper), signToken({ sub: 'a' })).message).toBe(
-        'Tenant claim is missing.',
-      );
+      expect(
+        rejection(verifierWith({}, mapper), signToken({ sub: 'a' })).message,
+      ).toBe('Tenant claim is missing.');
     });
 
     it('rethrows unexpected mapper errors', () => {
@@ -329,13 +385,17 @@ describe('JwtVerifier', () => {
         throw failure;
       };
 
-      expect(() => verifierWith({}, mapper).verify(signToken({ sub: 'a' }))).toThrow(failure);
+      expect(() =>
+        verifierWith({}, mapper).verify(signToken({ sub: 'a' })),
+      ).toThrow(failure);
     });
   });
 
   describe('secret length', () => {
     it('rejects a 31-byte secret', () => {
-      expect(() => verifierWith({ secret: 'x'.repeat(31) })).toThrow('at least 32');
+      expect(() => verifierWith({ secret: 'x'.repeat(31) })).toThrow(
+        'at least 32',
+      );
     });
 
     it('accepts a 32-byte secret', () => {
@@ -370,7 +430,9 @@ describe('JwtVerifier', () => {
     });
 
     it('returns a frozen user', () => {
-      const user = verifierWith().verify(signToken({ sub: 'alice', permissions: ['a'] }));
+      const user = verifierWith().verify(
+        signToken({ sub: 'alice', permissions: ['a'] }),
+      );
 
       expect(Object.isFrozen(user)).toBe(true);
       expect(Object.isFrozen(user.permissions)).toBe(true);
@@ -415,7 +477,9 @@ describe('JwtVerifier', () => {
     it('evicts the oldest token when full', () => {
       const mapper = countingMapper();
       const small = verifierWith({ cacheSize: 2 }, mapper);
-      const [first, second, third] = ['a', 'b', 'c'].map((sub) => signToken({ sub }));
+      const [first, second, third] = ['a', 'b', 'c'].map((sub) =>
+        signToken({ sub }),
+      );
       small.verify(first);
       small.verify(second);
       small.verify(third);

@@ -1,9 +1,16 @@
-import { ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import {
+  ServiceUnavailableException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import * as jose from 'jose';
 import { createSecretKey, KeyObject } from 'node:crypto';
 
-import { ClaimsMapper, InvalidClaimsError, JwtClaims } from '../claims/claims-mapper';
+import {
+  ClaimsMapper,
+  InvalidClaimsError,
+  JwtClaims,
+} from '../claims/claims-mapper';
 import { UserContext } from '../user-context.interface';
 import { JwtVerificationOptions } from '../user-context.options';
 import {
@@ -63,9 +70,16 @@ export class JwtVerifier {
     this.toleranceSeconds = options.clockToleranceSeconds ?? 30;
     this.cacheSize = options.cacheSize ?? 10_000;
     if (!Number.isInteger(this.cacheSize) || this.cacheSize < 0) {
-      throw new Error(`cacheSize must be an integer of 0 or more, got ${this.cacheSize}.`);
+      throw new Error(
+        `cacheSize must be an integer of 0 or more, got ${this.cacheSize}.`,
+      );
     }
-    const kinds = [options.secret, options.publicKey, options.jwksUri, options.oidcIssuer];
+    const kinds = [
+      options.secret,
+      options.publicKey,
+      options.jwksUri,
+      options.oidcIssuer,
+    ];
     if (kinds.filter((kind) => kind !== undefined).length !== 1) {
       throw new Error(
         'Give the token verifier exactly one key: secret (JWT_SECRET), publicKey (JWT_PUBLIC_KEY), jwksUri (JWKS_URI) or oidcIssuer (OIDC_ISSUER).',
@@ -84,7 +98,11 @@ export class JwtVerifier {
       );
     } else if (options.publicKey !== undefined) {
       const key = publicKeyFromPem(options.publicKey);
-      this.publicKey = { key, algorithms: algorithmsForKey(key), maxCacheMs: () => Infinity };
+      this.publicKey = {
+        key,
+        algorithms: algorithmsForKey(key),
+        maxCacheMs: () => Infinity,
+      };
     } else {
       // A provider's key set may serve many apps or tenants: without these
       // checks, a token it issued to any of them would pass here.
@@ -113,7 +131,8 @@ export class JwtVerifier {
         algorithms: ASYMMETRIC_ALGORITHMS,
         // Until the keys in use are due to be fetched again, so that a key
         // the provider withdraws stops working within JWKS_CACHE_SECONDS.
-        maxCacheMs: () => keySet.fetchedAt + keySet.cacheDurationMs - Date.now(),
+        maxCacheMs: () =>
+          keySet.fetchedAt + keySet.cacheDurationMs - Date.now(),
       };
     }
   }
@@ -125,7 +144,9 @@ export class JwtVerifier {
    */
   verify(token: string): UserContext | Promise<UserContext> {
     if (token.length > this.maxTokenLength) {
-      throw new UnauthorizedException(`Token is longer than ${this.maxTokenLength} characters.`);
+      throw new UnauthorizedException(
+        `Token is longer than ${this.maxTokenLength} characters.`,
+      );
     }
     const cached = this.cache.get(token);
     if (cached) {
@@ -151,7 +172,9 @@ export class JwtVerifier {
       throw new UnauthorizedException(describeJwtFailure(error));
     }
     if (typeof claims.exp !== 'number') {
-      throw new UnauthorizedException('Token has no expiry: the "exp" claim is required.');
+      throw new UnauthorizedException(
+        'Token has no expiry: the "exp" claim is required.',
+      );
     }
     return claims;
   }
@@ -180,7 +203,11 @@ export class JwtVerifier {
     return this.accept(token, claims, maxCacheMs());
   }
 
-  private accept(token: string, claims: JwtClaims, maxCacheMs: number): UserContext {
+  private accept(
+    token: string,
+    claims: JwtClaims,
+    maxCacheMs: number,
+  ): UserContext {
     const user = this.toUser(claims);
     this.remember(token, user, claims, maxCacheMs);
     return user;
@@ -203,7 +230,12 @@ export class JwtVerifier {
     return Object.freeze(user);
   }
 
-  private remember(token: string, user: UserContext, claims: JwtClaims, maxCacheMs: number): void {
+  private remember(
+    token: string,
+    user: UserContext,
+    claims: JwtClaims,
+    maxCacheMs: number,
+  ): void {
     if (this.cacheSize === 0) {
       return;
     }
@@ -215,8 +247,14 @@ export class JwtVerifier {
     const tolerance = this.toleranceSeconds;
     this.cache.set(token, {
       user,
-      expiresAt: Math.min(((claims.exp as number) + tolerance) * 1000, Date.now() + maxCacheMs),
-      notBefore: typeof claims.nbf === 'number' ? (claims.nbf - tolerance) * 1000 : -Infinity,
+      expiresAt: Math.min(
+        ((claims.exp as number) + tolerance) * 1000,
+        Date.now() + maxCacheMs,
+      ),
+      notBefore:
+        typeof claims.nbf === 'number'
+          ? (claims.nbf - tolerance) * 1000
+          : -Infinity,
     });
   }
 }
@@ -246,7 +284,9 @@ function describeJwtFailure(error: unknown): string {
   if (byName) {
     return byName;
   }
-  const rewritten = REWRITTEN_MESSAGES.find(([pattern]) => pattern.test(error.message));
+  const rewritten = REWRITTEN_MESSAGES.find(([pattern]) =>
+    pattern.test(error.message),
+  );
   return rewritten ? rewritten[1] : `Invalid token: ${error.message}.`;
 }
 
@@ -295,22 +335,30 @@ function describeJoseFailure(error: unknown): Error {
   }
   if (error instanceof jose.errors.JWTClaimValidationFailed) {
     return new UnauthorizedException(
-      CLAIM_FAILURES[error.claim] ?? `Invalid token: claim "${error.claim}" is invalid.`,
+      CLAIM_FAILURES[error.claim] ??
+        `Invalid token: claim "${error.claim}" is invalid.`,
     );
   }
   if (
     error instanceof jose.errors.JOSEAlgNotAllowed ||
     error instanceof jose.errors.JOSENotSupported
   ) {
-    return new UnauthorizedException('Invalid token: its algorithm is not accepted.');
+    return new UnauthorizedException(
+      'Invalid token: its algorithm is not accepted.',
+    );
   }
   if (error instanceof jose.errors.JWKSNoMatchingKey) {
-    return new UnauthorizedException('Invalid token: no key of the identity provider matches it.');
+    return new UnauthorizedException(
+      'Invalid token: no key of the identity provider matches it.',
+    );
   }
   if (error instanceof jose.errors.JWSSignatureVerificationFailed) {
     return new UnauthorizedException('Invalid token: invalid signature.');
   }
-  if (error instanceof jose.errors.JWSInvalid || error instanceof jose.errors.JWTInvalid) {
+  if (
+    error instanceof jose.errors.JWSInvalid ||
+    error instanceof jose.errors.JWTInvalid
+  ) {
     return new UnauthorizedException('Invalid token: not a well-formed JWT.');
   }
   return new UnauthorizedException('Invalid token.');

@@ -1,4 +1,9 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Injectable,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 
 import { REQUIRED_PERMISSIONS_KEY } from '../user-context.constants';
@@ -16,10 +21,10 @@ export class PermissionGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndMerge<string[]>(REQUIRED_PERMISSIONS_KEY, [
-      context.getClass(),
-      context.getHandler(),
-    ]);
+    const required = this.reflector.getAllAndMerge<string[]>(
+      REQUIRED_PERMISSIONS_KEY,
+      [context.getClass(), context.getHandler()],
+    );
     if (!required || required.length === 0) {
       return true;
     }
@@ -27,7 +32,9 @@ export class PermissionGuard implements CanActivate {
     const granted = new Set(this.userContext.get().permissions);
     const missing = required.filter((permission) => !granted.has(permission));
     if (missing.length > 0) {
-      throw new ForbiddenException(`Missing permission: ${missing.join(', ')}.`);
+      throw new ForbiddenException(
+        `Missing permission: ${missing.join(', ')}.`,
+      );
     }
     return true;
   }

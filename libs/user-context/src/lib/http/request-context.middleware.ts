@@ -1,9 +1,16 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type {
+  IncomingHttpHeaders,
+  IncomingMessage,
+  ServerResponse,
+} from 'node:http';
 
 import { runInScope } from '../context/request-scope';
-import { REQUEST_ID_HEADER, USER_CONTEXT_HEADER } from '../user-context.constants';
+import {
+  REQUEST_ID_HEADER,
+  USER_CONTEXT_HEADER,
+} from '../user-context.constants';
 
 /** Request ids accepted from clients: 1-128 URL-safe characters. */
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -18,13 +25,18 @@ const IDENTITY_HEADER_PREFIX = 'x-user-';
  */
 export function prepareInboundHeaders(headers: IncomingHttpHeaders): string {
   for (const name of Object.keys(headers)) {
-    if (name.startsWith(IDENTITY_HEADER_PREFIX) || name === USER_CONTEXT_HEADER) {
+    if (
+      name.startsWith(IDENTITY_HEADER_PREFIX) ||
+      name === USER_CONTEXT_HEADER
+    ) {
       delete headers[name];
     }
   }
   const inbound = headers[REQUEST_ID_HEADER];
   const requestId =
-    typeof inbound === 'string' && REQUEST_ID_PATTERN.test(inbound) ? inbound : randomUUID();
+    typeof inbound === 'string' && REQUEST_ID_PATTERN.test(inbound)
+      ? inbound
+      : randomUUID();
   headers[REQUEST_ID_HEADER] = requestId;
   return requestId;
 }
@@ -71,7 +83,11 @@ export function registerRequestScopeHook(fastify: FastifyLike): void {
  */
 @Injectable()
 export class RequestContextMiddleware implements NestMiddleware {
-  use(request: IncomingMessage, response: ServerResponse, next: () => void): void {
+  use(
+    request: IncomingMessage,
+    response: ServerResponse,
+    next: () => void,
+  ): void {
     const requestId = prepareInboundHeaders(request.headers);
     response.setHeader(REQUEST_ID_HEADER, requestId);
     runInScope({ requestId }, next);

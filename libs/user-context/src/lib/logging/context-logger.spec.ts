@@ -10,14 +10,18 @@ describe('ContextLogger', () => {
   beforeEach(() => {
     stdout = [];
     stderr = [];
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk));
-      return true;
-    });
-    jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr.push(String(chunk));
-      return true;
-    });
+    jest
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        stdout.push(String(chunk));
+        return true;
+      });
+    jest
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        stderr.push(String(chunk));
+        return true;
+      });
   });
 
   afterEach(() => {
@@ -39,7 +43,9 @@ describe('ContextLogger', () => {
     });
 
     it('adds the id to errors', () => {
-      runInScope({ requestId: 'req-2' }, () => logger.error('failed', undefined, 'Orders'));
+      runInScope({ requestId: 'req-2' }, () =>
+        logger.error('failed', undefined, 'Orders'),
+      );
 
       expect(stderr).toHaveLength(1);
       expect(stderr[0]).toContain('[Orders] [request req-2] failed');

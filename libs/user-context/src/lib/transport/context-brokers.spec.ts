@@ -7,11 +7,21 @@ import {
   Module,
   NotFoundException,
 } from '@nestjs/common';
-import { ClientProxy, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  ClientProxy,
+  EventPattern,
+  MessagePattern,
+  Payload,
+} from '@nestjs/microservices';
 import { Test, TestingModule } from '@nestjs/testing';
 import * as amqp from 'amqplib';
 import Redis from 'ioredis';
-import { connect as connectNats, createInbox, headers as natsHeaders, NatsConnection } from 'nats';
+import {
+  connect as connectNats,
+  createInbox,
+  headers as natsHeaders,
+  NatsConnection,
+} from 'nats';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lastValueFrom, timeout } from 'rxjs';
@@ -26,7 +36,10 @@ import { UserContextModule } from '../user-context.module';
 import { UserContextService } from '../user-context.service';
 import { createUserContextMicroservice } from './create-microservice';
 import { registerContextClients } from './register-context-clients';
-import { DEFAULT_TRANSPORT_SETTINGS, TransportSettings } from './transport-settings';
+import {
+  DEFAULT_TRANSPORT_SETTINGS,
+  TransportSettings,
+} from './transport-settings';
 
 type BrokerTransport = 'nats' | 'rmq' | 'redis';
 
@@ -42,7 +55,11 @@ const PING_ATTEMPTS = 20;
 const PING_RETRY_DELAY_MS = 50;
 
 const handlerCalls = { whoami: 0, remove: 0 };
-const receivedEvents: Array<{ payload: any; userId: string; requestId?: string }> = [];
+const receivedEvents: Array<{
+  payload: any;
+  userId: string;
+  requestId?: string;
+}> = [];
 
 /** Keeps the caller app quiet. The service app gets `logger: false` instead. */
 const SILENT_LOGGER: LoggerService = {
@@ -63,11 +80,16 @@ function randomDelay(): Promise<void> {
   return sleep(Math.floor(Math.random() * 15));
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+async function waitFor(
+  condition: () => boolean,
+  timeoutMs = 2000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for the condition.`);
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for the condition.`,
+      );
     }
     await sleep(5);
   }
@@ -78,7 +100,8 @@ function tamperPayload(envelope: string): string {
   const [version, keyId, payload, signature] = envelope.split('.');
   const index = Math.floor(payload.length / 2);
   const replacement = payload[index] === 'A' ? 'B' : 'A';
-  const tampered = payload.slice(0, index) + replacement + payload.slice(index + 1);
+  const tampered =
+    payload.slice(0, index) + replacement + payload.slice(index + 1);
   return [version, keyId, tampered, signature].join('.');
 }
 
@@ -115,7 +138,11 @@ class SpecHandlers {
 
   @EventPattern('spec.touched')
   touched(@Payload() payload: unknown, @CurrentUser('userId') userId: string) {
-    receivedEvents.push({ payload, userId, requestId: this.userContext.requestId() });
+    receivedEvents.push({
+      payload,
+      userId,
+      requestId: this.userContext.requestId(),
+    });
   }
 
   /**
@@ -157,15 +184,25 @@ class Caller {
     timeoutMs = REPLY_TIMEOUT_MS,
   ): Promise<T> {
     return runInScope({ requestId, user }, () =>
-      lastValueFrom(this.client.send<T>(pattern, data).pipe(timeout(timeoutMs))),
+      lastValueFrom(
+        this.client.send<T>(pattern, data).pipe(timeout(timeoutMs)),
+      ),
     );
   }
 
-  emit(user: UserContext, requestId: string, pattern: string, data: unknown): Promise<void> {
+  emit(
+    user: UserContext,
+    requestId: string,
+    pattern: string,
+    data: unknown,
+  ): Promise<void> {
     return runInScope({ requestId, user }, () =>
-      lastValueFrom(this.client.emit(pattern, data).pipe(timeout(REPLY_TIMEOUT_MS)), {
-        defaultValue: undefined,
-      }),
+      lastValueFrom(
+        this.client.emit(pattern, data).pipe(timeout(REPLY_TIMEOUT_MS)),
+        {
+          defaultValue: undefined,
+        },
+      ),
     );
   }
 }
@@ -179,15 +216,24 @@ async function waitUntilServing(caller: Caller): Promise<void> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= PING_ATTEMPTS; attempt++) {
     try {
-      await caller.send(userFor('ping'), `ping-${attempt}`, 'spec.ping', {}, PING_TIMEOUT_MS);
+      await caller.send(
+        userFor('ping'),
+        `ping-${attempt}`,
+        'spec.ping',
+        {},
+        PING_TIMEOUT_MS,
+      );
       return;
     } catch (error) {
       lastError = error;
       await sleep(PING_RETRY_DELAY_MS);
     }
   }
-  const detail = lastError instanceof Error ? lastError.message : JSON.stringify(lastError);
-  throw new Error(`The service did not reply to spec.ping in ${PING_ATTEMPTS} attempts: ${detail}`);
+  const detail =
+    lastError instanceof Error ? lastError.message : JSON.stringify(lastError);
+  throw new Error(
+    `The service did not reply to spec.ping in ${PING_ATTEMPTS} attempts: ${detail}`,
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -210,7 +256,11 @@ interface RawPeer {
    * Publishes `bytes` as they are. NATS and RabbitMQ add a reply address, so
    * the service could reply.
    */
-  publishBytes(pattern: string, bytes: Buffer, envelope?: string): Promise<void>;
+  publishBytes(
+    pattern: string,
+    bytes: Buffer,
+    envelope?: string,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -229,10 +279,17 @@ class NatsRawPeer implements RawPeer {
   ) {}
 
   static async open(settings: TransportSettings): Promise<NatsRawPeer> {
-    return new NatsRawPeer(await connectNats({ servers: settings.natsUrl }), settings.namespace);
+    return new NatsRawPeer(
+      await connectNats({ servers: settings.natsUrl }),
+      settings.namespace,
+    );
   }
 
-  async request(pattern: string, data: unknown, envelope?: string): Promise<RawReply> {
+  async request(
+    pattern: string,
+    data: unknown,
+    envelope?: string,
+  ): Promise<RawReply> {
     const packet = { pattern, data, id: randomUUID() };
     const reply = await this.connection.request(
       `${this.namespace}.${pattern}`,
@@ -242,7 +299,11 @@ class NatsRawPeer implements RawPeer {
     return JSON.parse(new TextDecoder().decode(reply.data)) as RawReply;
   }
 
-  async publishBytes(pattern: string, bytes: Buffer, envelope?: string): Promise<void> {
+  async publishBytes(
+    pattern: string,
+    bytes: Buffer,
+    envelope?: string,
+  ): Promise<void> {
     this.connection.publish(`${this.namespace}.${pattern}`, bytes, {
       reply: createInbox(),
       headers: this.headersFor(envelope),
@@ -291,7 +352,11 @@ class RmqRawPeer implements RawPeer {
     return peer;
   }
 
-  request(pattern: string, data: unknown, envelope?: string): Promise<RawReply> {
+  request(
+    pattern: string,
+    data: unknown,
+    envelope?: string,
+  ): Promise<RawReply> {
     const id = randomUUID();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -303,16 +368,24 @@ class RmqRawPeer implements RawPeer {
         this.pending.delete(id);
         resolve(reply);
       });
-      this.channel.sendToQueue(this.queue, Buffer.from(JSON.stringify({ pattern, data, id })), {
-        replyTo: 'amq.rabbitmq.reply-to',
-        correlationId: id,
-        headers: this.headersFor(envelope),
-      });
+      this.channel.sendToQueue(
+        this.queue,
+        Buffer.from(JSON.stringify({ pattern, data, id })),
+        {
+          replyTo: 'amq.rabbitmq.reply-to',
+          correlationId: id,
+          headers: this.headersFor(envelope),
+        },
+      );
     });
   }
 
   /** Resolves once the broker has queued the message, so later messages queue behind it. */
-  async publishBytes(_pattern: string, bytes: Buffer, envelope?: string): Promise<void> {
+  async publishBytes(
+    _pattern: string,
+    bytes: Buffer,
+    envelope?: string,
+  ): Promise<void> {
     this.channel.sendToQueue(this.queue, bytes, {
       replyTo: 'amq.rabbitmq.reply-to',
       correlationId: randomUUID(),
@@ -327,7 +400,9 @@ class RmqRawPeer implements RawPeer {
   }
 
   private headersFor(envelope: string | undefined) {
-    return envelope === undefined ? undefined : { [USER_CONTEXT_HEADER]: envelope };
+    return envelope === undefined
+      ? undefined
+      : { [USER_CONTEXT_HEADER]: envelope };
   }
 }
 
@@ -354,7 +429,11 @@ class RedisRawPeer implements RawPeer {
   }
 
   /** Redis has no message headers, so `envelope` travels as a packet field beside `pattern`. */
-  async request(pattern: string, data: unknown, envelope?: string): Promise<RawReply> {
+  async request(
+    pattern: string,
+    data: unknown,
+    envelope?: string,
+  ): Promise<RawReply> {
     const id = randomUUID();
     const channel = `${this.namespace}.${pattern}`;
     await this.subscriber.subscribe(`${channel}.reply`);
@@ -398,7 +477,9 @@ function openRawPeer(settings: TransportSettings): Promise<RawPeer> {
     case 'redis':
       return RedisRawPeer.open(settings);
     default:
-      throw new Error(`Transport ${settings.transport} has no raw peer. Use nats, rmq or redis.`);
+      throw new Error(
+        `Transport ${settings.transport} has no raw peer. Use nats, rmq or redis.`,
+      );
   }
 }
 
@@ -432,7 +513,9 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
 
   function rawPeer(): RawPeer {
     if (!raw) {
-      throw new Error('The raw peer is not open because beforeAll failed. See its error.');
+      throw new Error(
+        'The raw peer is not open because beforeAll failed. See its error.',
+      );
     }
     return raw;
   }
@@ -456,7 +539,14 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
           auditSink: () => undefined,
         }),
         registerContextClients(
-          [{ name: SERVICE_CLIENT, service: SERVICE_NAME, host: '127.0.0.1', port: 0 }],
+          [
+            {
+              name: SERVICE_CLIENT,
+              service: SERVICE_NAME,
+              host: '127.0.0.1',
+              port: 0,
+            },
+          ],
           settings,
         ),
       ],
@@ -486,7 +576,10 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
   it.each([
     ['object', { id: 7, lines: [{ sku: 'a', quantity: 2 }], note: null }],
     ['envelope-named field', { [USER_CONTEXT_HEADER]: 'client-data' }],
-    ['nested envelope-named field', { order: { id: 7, [USER_CONTEXT_HEADER]: 'client-data' } }],
+    [
+      'nested envelope-named field',
+      { order: { id: 7, [USER_CONTEXT_HEADER]: 'client-data' } },
+    ],
     ['empty object', {}],
     ['array', [1, 'two', { three: 3 }]],
     ['empty array', []],
@@ -503,7 +596,9 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
   });
 
   it('passes the caller to the handler', async () => {
-    const reply = await caller.send(alice, 'request-1', 'spec.whoami', { id: 7 });
+    const reply = await caller.send(alice, 'request-1', 'spec.whoami', {
+      id: 7,
+    });
 
     expect(reply.user).toEqual(alice);
     expect(reply.serviceUserId).toBe('alice');
@@ -543,7 +638,9 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
   it('rejects a missing permission with 403', async () => {
     const before = handlerCalls.remove;
 
-    const error = await caller.send(alice, 'forbidden-1', 'spec.remove', 'item-1').catch((e) => e);
+    const error = await caller
+      .send(alice, 'forbidden-1', 'spec.remove', 'item-1')
+      .catch((e) => e);
 
     expect(error).toEqual({
       statusCode: 403,
@@ -558,14 +655,21 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
 
     const admin = userFor('admin', ['x:delete']);
 
-    const reply = await caller.send(admin, 'allowed-1', 'spec.remove', 'item-1');
+    const reply = await caller.send(
+      admin,
+      'allowed-1',
+      'spec.remove',
+      'item-1',
+    );
 
     expect(reply).toEqual({ deleted: 'item-1' });
     expect(handlerCalls.remove).toBe(before + 1);
   });
 
   it('returns 404 from the handler', async () => {
-    const error = await caller.send(alice, 'missing-1', 'spec.missing', {}).catch((e) => e);
+    const error = await caller
+      .send(alice, 'missing-1', 'spec.missing', {})
+      .catch((e) => e);
 
     expect(error).toEqual({
       statusCode: 404,
@@ -578,10 +682,18 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
     const tag = `event-${settings.namespace}`;
 
     await caller.emit(alice, 'event-1', 'spec.touched', { tag });
-    await waitFor(() => receivedEvents.some((event) => event.payload?.tag === tag));
+    await waitFor(() =>
+      receivedEvents.some((event) => event.payload?.tag === tag),
+    );
 
-    const event = receivedEvents.find((candidate) => candidate.payload?.tag === tag);
-    expect(event).toEqual({ payload: { tag }, userId: 'alice', requestId: 'event-1' });
+    const event = receivedEvents.find(
+      (candidate) => candidate.payload?.tag === tag,
+    );
+    expect(event).toEqual({
+      payload: { tag },
+      userId: 'alice',
+      requestId: 'event-1',
+    });
   });
 
   it('accepts a raw valid envelope', async () => {
@@ -615,7 +727,9 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
 
   it('rejects a tampered envelope', async () => {
     const before = handlerCalls.whoami;
-    const envelope = tamperPayload(codec.sign(alice, 'tampered-1', Date.now(), SERVICE_NAME));
+    const envelope = tamperPayload(
+      codec.sign(alice, 'tampered-1', Date.now(), SERVICE_NAME),
+    );
 
     const reply = await rawPeer().request('spec.whoami', {}, envelope);
 
@@ -645,7 +759,9 @@ describe.each(BROKER_TRANSPORTS)('user context over %s', (transport) => {
         codec.sign(alice, 'garbage-1', Date.now(), SERVICE_NAME),
       );
     }
-    const reply = await caller.send(alice, 'after-garbage-1', 'spec.whoami', { after: 'garbage' });
+    const reply = await caller.send(alice, 'after-garbage-1', 'spec.whoami', {
+      after: 'garbage',
+    });
 
     expect(reply.payload).toEqual({ after: 'garbage' });
     expect(reply.requestId).toBe('after-garbage-1');

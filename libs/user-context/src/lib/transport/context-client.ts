@@ -1,6 +1,13 @@
 import { ReadPacket, WritePacket } from '@nestjs/microservices';
 import { AsyncResource } from 'node:async_hooks';
-import { connectable, defer, mergeMap, Observable, Subject, throwError } from 'rxjs';
+import {
+  connectable,
+  defer,
+  mergeMap,
+  Observable,
+  Subject,
+  throwError,
+} from 'rxjs';
 
 import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
 import { USER_CONTEXT_HEADER } from '../user-context.constants';
@@ -17,7 +24,10 @@ export interface ContextClientHooks {
   audience?: string;
   connect(): Promise<unknown>;
   /** `ClientProxy.publish` with the envelope already attached by `attach`. */
-  publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void;
+  publish(
+    packet: ReadPacket,
+    callback: (packet: WritePacket) => void,
+  ): () => void;
   /** `ClientProxy.dispatchEvent` with the envelope already attached by `attach`. */
   dispatchEvent(packet: ReadPacket): Promise<unknown>;
   createObserver<T>(observer: {
@@ -82,7 +92,10 @@ export function contextHooks(
  * becomes a packet field beside `pattern` and `data`, which the server
  * removes before Nest dispatches the packet.
  */
-export function attachAsPacketField(packet: ReadPacket, envelope: string): ReadPacket {
+export function attachAsPacketField(
+  packet: ReadPacket,
+  envelope: string,
+): ReadPacket {
   return { ...packet, [USER_CONTEXT_HEADER]: envelope } as ReadPacket;
 }
 
@@ -114,8 +127,12 @@ export function sendWithContext<TResult>(
           // on Node 20 also builds a deprecation wrapper on every call.
           const resource = new AsyncResource('UserContextClient.response');
           const observe = hooks.createObserver(observer);
-          const callback = (packet: WritePacket) => resource.runInAsyncScope(observe, null, packet);
-          return hooks.publish(hooks.attach({ pattern, data }, envelope), callback);
+          const callback = (packet: WritePacket) =>
+            resource.runInAsyncScope(observe, null, packet);
+          return hooks.publish(
+            hooks.attach({ pattern, data }, envelope),
+            callback,
+          );
         }),
     ),
   );
@@ -135,9 +152,14 @@ export function emitWithContext<TResult>(
   }
 
   const source = defer(async () => hooks.connect()).pipe(
-    mergeMap(() => hooks.dispatchEvent(hooks.attach({ pattern, data }, envelope))),
+    mergeMap(() =>
+      hooks.dispatchEvent(hooks.attach({ pattern, data }, envelope)),
+    ),
   );
-  const hot = connectable(source, { connector: () => new Subject(), resetOnDisconnect: false });
+  const hot = connectable(source, {
+    connector: () => new Subject(),
+    resetOnDisconnect: false,
+  });
   hot.connect();
   return hot as Observable<TResult>;
 }

@@ -2,7 +2,12 @@ import { Metadata, status } from '@grpc/grpc-js';
 
 import { RpcErrorBody } from '../errors/rpc-error';
 import { ServiceUnreachableError } from './context-client';
-import { fromGrpcError, GRPC_ERROR_BODY_KEY, GrpcStatus, toGrpcError } from './context-grpc';
+import {
+  fromGrpcError,
+  GRPC_ERROR_BODY_KEY,
+  GrpcStatus,
+  toGrpcError,
+} from './context-grpc';
 
 function grpcError(code: number, details: string, encodedBody?: string) {
   const metadata = new Metadata();
@@ -14,9 +19,12 @@ function grpcError(code: number, details: string, encodedBody?: string) {
 
 describe('context-grpc errors', () => {
   describe('GrpcStatus', () => {
-    it.each(Object.entries(GrpcStatus))('matches grpc-js for %s', (name, code) => {
-      expect(code).toBe(status[name as keyof typeof status]);
-    });
+    it.each(Object.entries(GrpcStatus))(
+      'matches grpc-js for %s',
+      (name, code) => {
+        expect(code).toBe(status[name as keyof typeof status]);
+      },
+    );
   });
 
   describe('toGrpcError', () => {
@@ -30,7 +38,9 @@ describe('context-grpc errors', () => {
       [503, 'UNAVAILABLE'],
       [504, 'DEADLINE_EXCEEDED'],
     ])('maps HTTP %i to %s', (statusCode, name) => {
-      expect(toGrpcError({ statusCode, message: 'failed' }).code).toBe(status[name]);
+      expect(toGrpcError({ statusCode, message: 'failed' }).code).toBe(
+        status[name],
+      );
     });
 
     it('maps a 500 body to INTERNAL', () => {
@@ -40,11 +50,15 @@ describe('context-grpc errors', () => {
     });
 
     it('maps an unmapped 5xx to INTERNAL', () => {
-      expect(toGrpcError({ statusCode: 502, message: 'failed' }).code).toBe(status.INTERNAL);
+      expect(toGrpcError({ statusCode: 502, message: 'failed' }).code).toBe(
+        status.INTERNAL,
+      );
     });
 
     it('maps an unmapped 4xx to UNKNOWN', () => {
-      expect(toGrpcError({ statusCode: 418, message: 'teapot' }).code).toBe(status.UNKNOWN);
+      expect(toGrpcError({ statusCode: 418, message: 'teapot' }).code).toBe(
+        status.UNKNOWN,
+      );
     });
 
     describe('with a plain Error', () => {
@@ -74,24 +88,39 @@ describe('context-grpc errors', () => {
     });
 
     it('keeps a string message as details', () => {
-      const error = toGrpcError({ statusCode: 404, message: 'Order 7 not found' });
+      const error = toGrpcError({
+        statusCode: 404,
+        message: 'Order 7 not found',
+      });
 
       expect(error.details).toBe('Order 7 not found');
     });
 
     it('joins an array message', () => {
-      const body = { statusCode: 400, message: ['name is empty', 'price is negative'] };
+      const body = {
+        statusCode: 400,
+        message: ['name is empty', 'price is negative'],
+      };
 
-      expect(toGrpcError(body).details).toBe('name is empty; price is negative');
+      expect(toGrpcError(body).details).toBe(
+        'name is empty; price is negative',
+      );
     });
   });
 
   describe('round trip', () => {
     it.each<[string, RpcErrorBody]>([
-      ['a string message', { statusCode: 404, message: 'Order 7 not found', error: 'Not Found' }],
+      [
+        'a string message',
+        { statusCode: 404, message: 'Order 7 not found', error: 'Not Found' },
+      ],
       [
         'an array message',
-        { statusCode: 400, message: ['name is empty', 'price is negative'], error: 'Bad Request' },
+        {
+          statusCode: 400,
+          message: ['name is empty', 'price is negative'],
+          error: 'Bad Request',
+        },
       ],
       ['no error field', { statusCode: 409, message: 'Order 7 exists' }],
       ['an unmapped status', { statusCode: 418, message: 'teapot' }],
@@ -120,7 +149,10 @@ describe('context-grpc errors', () => {
       ['DATA_LOSS', 502],
       ['UNKNOWN', 502],
     ])('maps %s to HTTP %i without its details', (name, statusCode) => {
-      const error = grpcError(status[name], 'Sent message larger than max (1162565 vs. 1048576)');
+      const error = grpcError(
+        status[name],
+        'Sent message larger than max (1162565 vs. 1048576)',
+      );
 
       expect(fromGrpcError(error)).toEqual({
         statusCode,
@@ -131,7 +163,10 @@ describe('context-grpc errors', () => {
     it('maps an error without metadata', () => {
       const error = { code: status.NOT_FOUND, details: 'Order 7 not found' };
 
-      expect(fromGrpcError(error)).toEqual({ statusCode: 404, message: 'Order 7 not found' });
+      expect(fromGrpcError(error)).toEqual({
+        statusCode: 404,
+        message: 'Order 7 not found',
+      });
     });
 
     it('names the code of a 4xx without details', () => {
@@ -142,7 +177,9 @@ describe('context-grpc errors', () => {
     });
 
     describe('with UNAVAILABLE', () => {
-      const error = fromGrpcError(grpcError(status.UNAVAILABLE, 'No connection established'));
+      const error = fromGrpcError(
+        grpcError(status.UNAVAILABLE, 'No connection established'),
+      );
 
       it('returns ServiceUnreachableError', () => {
         expect(error).toBeInstanceOf(ServiceUnreachableError);
@@ -153,7 +190,9 @@ describe('context-grpc errors', () => {
       });
 
       it('keeps the details', () => {
-        expect((error as ServiceUnreachableError).message).toContain('No connection established');
+        expect((error as ServiceUnreachableError).message).toContain(
+          'No connection established',
+        );
       });
 
       it("keeps a service's own 503 body", () => {
@@ -168,15 +207,29 @@ describe('context-grpc errors', () => {
     });
 
     it('falls back on malformed JSON', () => {
-      const error = grpcError(status.NOT_FOUND, 'Order 7 not found', '{"statusCode":4');
+      const error = grpcError(
+        status.NOT_FOUND,
+        'Order 7 not found',
+        '{"statusCode":4',
+      );
 
-      expect(fromGrpcError(error)).toEqual({ statusCode: 404, message: 'Order 7 not found' });
+      expect(fromGrpcError(error)).toEqual({
+        statusCode: 404,
+        message: 'Order 7 not found',
+      });
     });
 
     it('falls back on a foreign body', () => {
-      const error = grpcError(status.PERMISSION_DENIED, 'denied', '{"reason":"policy"}');
+      const error = grpcError(
+        status.PERMISSION_DENIED,
+        'denied',
+        '{"reason":"policy"}',
+      );
 
-      expect(fromGrpcError(error)).toEqual({ statusCode: 403, message: 'denied' });
+      expect(fromGrpcError(error)).toEqual({
+        statusCode: 403,
+        message: 'denied',
+      });
     });
 
     it.each([

@@ -6,7 +6,15 @@ import {
   ServerGrpc,
 } from '@nestjs/microservices';
 import { AsyncResource } from 'node:async_hooks';
-import { connectable, defaultIfEmpty, last, map, Observable, Subject, throwError } from 'rxjs';
+import {
+  connectable,
+  defaultIfEmpty,
+  last,
+  map,
+  Observable,
+  Subject,
+  throwError,
+} from 'rxjs';
 
 import { ContextEnvelopeCodec } from '../envelope/context-envelope.codec';
 import { isRpcErrorBody, RpcErrorBody } from '../errors/rpc-error';
@@ -95,7 +103,10 @@ interface GrpcError {
 }
 
 type GrpcCallback = (error: unknown, value?: unknown) => void;
-type UnaryMethod = (data: unknown, metadata: GrpcMetadata) => Observable<unknown>;
+type UnaryMethod = (
+  data: unknown,
+  metadata: GrpcMetadata,
+) => Observable<unknown>;
 
 function loadGrpc(): { Metadata: new () => GrpcMetadata } {
   // Loaded here, not at the top of the file, so that apps on other
@@ -210,8 +221,13 @@ export class ContextGrpcServer extends ServerGrpc {
     }
   }
 
-  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false): void {
-    const route = typeof pattern === 'string' ? pattern : JSON.stringify(pattern);
+  override addHandler(
+    pattern: unknown,
+    callback: MessageHandler,
+    isEventHandler = false,
+  ): void {
+    const route =
+      typeof pattern === 'string' ? pattern : JSON.stringify(pattern);
     super.addHandler(
       pattern,
       isEventHandler ? this.gate.logFailures(route, callback) : callback,
@@ -226,15 +242,27 @@ export class ContextGrpcServer extends ServerGrpc {
     streaming: GrpcMethodStreamingType,
     grpcMethod: { path?: string },
   ): MessageHandler {
-    const own = super.getMessageHandler(serviceName, methodName, streaming, grpcMethod);
+    const own = super.getMessageHandler(
+      serviceName,
+      methodName,
+      streaming,
+      grpcMethod,
+    );
     const pattern = this.patternByRpc.get(methodName);
     const ours =
-      serviceName === this.contract.service || serviceName.endsWith(`.${this.contract.service}`);
-    if (own || !ours || !pattern || streaming !== GrpcMethodStreamingType.NO_STREAMING) {
+      serviceName === this.contract.service ||
+      serviceName.endsWith(`.${this.contract.service}`);
+    if (
+      own ||
+      !ours ||
+      !pattern ||
+      streaming !== GrpcMethodStreamingType.NO_STREAMING
+    ) {
       return own;
     }
     const handler = this.messageHandlers.get(pattern);
-    return (handler && this.adapt(handler, this.contract.methods[pattern])) as MessageHandler;
+    return (handler &&
+      this.adapt(handler, this.contract.methods[pattern])) as MessageHandler;
   }
 
   // TODO: streaming methods get no envelope check here. Their handlers run
@@ -262,7 +290,10 @@ export class ContextGrpcServer extends ServerGrpc {
   }
 
   /** Wraps a pattern handler so its result fits the method's response message. */
-  private adapt(handler: MessageHandler, route: GrpcMethodRoute): MessageHandler {
+  private adapt(
+    handler: MessageHandler,
+    route: GrpcMethodRoute,
+  ): MessageHandler {
     return (async (data: unknown, metadata: unknown, call: unknown) => {
       const result$ = this.transformToObservable(
         await (handler as Function)(data ?? {}, metadata, call),
@@ -276,7 +307,9 @@ export class ContextGrpcServer extends ServerGrpc {
         );
       }
       return result$.pipe(
-        map((value) => (route.listField ? { [route.listField]: value } : (value ?? {}))),
+        map((value) =>
+          route.listField ? { [route.listField]: value } : (value ?? {}),
+        ),
       );
     }) as MessageHandler;
   }
@@ -328,8 +361,13 @@ export class ContextGrpcClient extends ClientGrpcProxy {
     pattern: unknown,
     data: TInput,
   ): Observable<TResult> {
-    const source = this.call<unknown>('emit', pattern, data).pipe(map(() => undefined as TResult));
-    const hot = connectable(source, { connector: () => new Subject(), resetOnDisconnect: false });
+    const source = this.call<unknown>('emit', pattern, data).pipe(
+      map(() => undefined as TResult),
+    );
+    const hot = connectable(source, {
+      connector: () => new Subject(),
+      resetOnDisconnect: false,
+    });
     hot.connect();
     return hot;
   }
@@ -345,7 +383,8 @@ export class ContextGrpcClient extends ClientGrpcProxy {
     } catch (error) {
       return throwError(() => error);
     }
-    const route = typeof pattern === 'string' ? this.contract.methods[pattern] : undefined;
+    const route =
+      typeof pattern === 'string' ? this.contract.methods[pattern] : undefined;
     if (!route) {
       return throwError(
         () =>
@@ -357,7 +396,9 @@ export class ContextGrpcClient extends ClientGrpcProxy {
     const { Metadata } = loadGrpc();
     const metadata = new Metadata();
     metadata.set(USER_CONTEXT_HEADER, envelope);
-    this.methods ??= this.getService<Record<string, UnaryMethod>>(this.contract.service);
+    this.methods ??= this.getService<Record<string, UnaryMethod>>(
+      this.contract.service,
+    );
     const response$ = this.methods[route.rpc](data ?? {}, metadata);
 
     return new Observable<TResult>((subscriber) => {
@@ -374,7 +415,9 @@ export class ContextGrpcClient extends ClientGrpcProxy {
             ),
           ),
         error: (error: unknown) =>
-          resource.runInAsyncScope(() => subscriber.error(fromGrpcError(error))),
+          resource.runInAsyncScope(() =>
+            subscriber.error(fromGrpcError(error)),
+          ),
         complete: () => resource.runInAsyncScope(() => subscriber.complete()),
       });
       return () => subscription.unsubscribe();

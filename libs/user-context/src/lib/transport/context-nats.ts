@@ -61,20 +61,30 @@ export class ContextNatsClient extends ClientNats {
   private readonly subjectPrefix: string;
   private readonly contextLogger = new Logger(ContextNatsClient.name);
 
-  constructor({ codec, audience, subjectPrefix = '', ...options }: ContextNatsClientOptions) {
+  constructor({
+    codec,
+    audience,
+    subjectPrefix = '',
+    ...options
+  }: ContextNatsClientOptions) {
     super(options);
     this.subjectPrefix = subjectPrefix;
     // Loaded here, not at the top of the file, so that apps on other
     // transports need not install the `nats` package.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { headers: createHeaders } = require('nats') as { headers(): NatsHeaders };
+    const { headers: createHeaders } = require('nats') as {
+      headers(): NatsHeaders;
+    };
     this.hooks = contextHooks(
       this,
       codec,
       (packet, envelope) => {
         const headers = createHeaders();
         headers.set(USER_CONTEXT_HEADER, envelope);
-        return { ...packet, data: new NatsRecord(packet.data, headers) } as ReadPacket;
+        return {
+          ...packet,
+          data: new NatsRecord(packet.data, headers),
+        } as ReadPacket;
       },
       audience,
     );
@@ -98,7 +108,9 @@ export class ContextNatsClient extends ClientNats {
         if (natsMsg.headers?.code === NO_RESPONDERS_STATUS) {
           const subject = JSON.stringify(packet.pattern);
           callback({
-            err: new ServiceUnreachableError(`No service listens on NATS subject ${subject}.`),
+            err: new ServiceUnreachableError(
+              `No service listens on NATS subject ${subject}.`,
+            ),
             isDisposed: true,
           });
         }
@@ -107,7 +119,9 @@ export class ContextNatsClient extends ClientNats {
       try {
         return await handle(error, message);
       } catch (readError) {
-        this.contextLogger.warn(`Dropped an unreadable NATS reply: ${String(readError)}`);
+        this.contextLogger.warn(
+          `Dropped an unreadable NATS reply: ${String(readError)}`,
+        );
         return undefined;
       }
     };
@@ -135,7 +149,8 @@ export class ContextNatsClient extends ClientNats {
 /** The error a caller gets when its reply could not be sent. */
 const REPLY_FAILED = {
   statusCode: 500,
-  message: 'The response could not be sent: it is larger than the transport allows.',
+  message:
+    'The response could not be sent: it is larger than the transport allows.',
   error: 'Internal Server Error',
 };
 
@@ -169,7 +184,8 @@ export class ContextNatsServer extends ServerNats {
     isEventHandler = false,
     extras: Record<string, unknown> = {},
   ): void {
-    const subject = this.subjectPrefix + this.normalizePattern(pattern as string);
+    const subject =
+      this.subjectPrefix + this.normalizePattern(pattern as string);
     super.addHandler(
       subject,
       isEventHandler ? this.gate.logFailures(subject, callback) : callback,
@@ -204,20 +220,31 @@ export class ContextNatsServer extends ServerNats {
     };
   }
 
-  override async handleMessage(channel: string, natsMsg: NatsMessage): Promise<unknown> {
+  override async handleMessage(
+    channel: string,
+    natsMsg: NatsMessage,
+  ): Promise<unknown> {
     try {
       const envelope = natsMsg.headers?.get(USER_CONTEXT_HEADER) || undefined;
       const { verified, rejection } = this.gate.check(envelope, channel);
       if (!rejection) {
-        return await runInVerifiedScope(verified, () => super.handleMessage(channel, natsMsg));
+        return await runInVerifiedScope(verified, () =>
+          super.handleMessage(channel, natsMsg),
+        );
       }
       if (natsMsg.reply) {
-        const { id } = (await this.deserializer.deserialize(natsMsg.data, { channel })) as {
+        const { id } = (await this.deserializer.deserialize(natsMsg.data, {
+          channel,
+        })) as {
           id?: unknown;
         };
         if (isEchoable(id)) {
           const context = new NatsContext([channel, natsMsg.headers as never]);
-          this.getPublisher(natsMsg, String(id), context)({ err: rejection, isDisposed: true });
+          this.getPublisher(
+            natsMsg,
+            String(id),
+            context,
+          )({ err: rejection, isDisposed: true });
         }
       }
     } catch (error) {

@@ -39,7 +39,12 @@ export class ContextRedisClient extends ClientRedis {
   private readonly hooks: ContextClientHooks;
   private readonly channelPrefix: string;
 
-  constructor({ codec, audience, channelPrefix = '', ...options }: ContextRedisClientOptions) {
+  constructor({
+    codec,
+    audience,
+    channelPrefix = '',
+    ...options
+  }: ContextRedisClientOptions) {
     super(options);
     this.channelPrefix = channelPrefix;
     this.hooks = contextHooks(this, codec, attachAsPacketField, audience);
@@ -93,7 +98,8 @@ export class ContextRedisServer extends ServerRedis {
     isEventHandler = false,
     extras: Record<string, unknown> = {},
   ): void {
-    const channel = this.channelPrefix + this.normalizePattern(pattern as string);
+    const channel =
+      this.channelPrefix + this.normalizePattern(pattern as string);
     super.addHandler(
       channel,
       isEventHandler ? this.gate.logFailures(channel, callback) : callback,
@@ -109,13 +115,20 @@ export class ContextRedisServer extends ServerRedis {
     pattern: string,
   ): Promise<unknown> {
     const rawMessage = super.parseMessage(buffer);
-    if (typeof rawMessage !== 'object' || rawMessage === null || Array.isArray(rawMessage)) {
+    if (
+      typeof rawMessage !== 'object' ||
+      rawMessage === null ||
+      Array.isArray(rawMessage)
+    ) {
       this.gate.drop(
         `Dropped a Redis message on ${JSON.stringify(channel)} that is not a JSON object.`,
       );
       return undefined;
     }
-    const { [USER_CONTEXT_HEADER]: envelope, ...packet } = rawMessage as Record<string, unknown>;
+    const { [USER_CONTEXT_HEADER]: envelope, ...packet } = rawMessage as Record<
+      string,
+      unknown
+    >;
 
     const { verified, rejection } = this.gate.check(envelope, channel);
     if (rejection) {
@@ -137,7 +150,11 @@ export class ContextRedisServer extends ServerRedis {
   }
 
   override parseMessage(content: unknown): Record<string, unknown> {
-    if (typeof content === 'object' && content !== null && !Buffer.isBuffer(content)) {
+    if (
+      typeof content === 'object' &&
+      content !== null &&
+      !Buffer.isBuffer(content)
+    ) {
       return content as Record<string, unknown>;
     }
     return super.parseMessage(content);

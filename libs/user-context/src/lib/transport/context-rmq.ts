@@ -28,7 +28,11 @@ interface RmqChannel {
 
 interface RmqMessage {
   content: Buffer;
-  properties: { headers?: Record<string, unknown>; replyTo?: string; correlationId?: string };
+  properties: {
+    headers?: Record<string, unknown>;
+    replyTo?: string;
+    correlationId?: string;
+  };
 }
 
 export type ContextRmqClientOptions = RmqClientOptions & {
@@ -52,20 +56,28 @@ export class ContextRmqClient extends ClientRMQ {
   private readonly hooks: ContextClientHooks;
   private readonly requestHooks: ContextClientHooks;
 
-  constructor({ codec, audience, requestTtlMs, ...options }: ContextRmqClientOptions) {
+  constructor({
+    codec,
+    audience,
+    requestTtlMs,
+    ...options
+  }: ContextRmqClientOptions) {
     super(options);
-    const attach = (expiration?: string) => (packet: ReadPacket, envelope: string) =>
-      ({
-        ...packet,
-        data: new RmqRecord(packet.data, {
-          headers: { [USER_CONTEXT_HEADER]: envelope },
-          ...(expiration === undefined ? {} : { expiration }),
-        }),
-      }) as ReadPacket;
+    const attach =
+      (expiration?: string) => (packet: ReadPacket, envelope: string) =>
+        ({
+          ...packet,
+          data: new RmqRecord(packet.data, {
+            headers: { [USER_CONTEXT_HEADER]: envelope },
+            ...(expiration === undefined ? {} : { expiration }),
+          }),
+        }) as ReadPacket;
     this.hooks = contextHooks(this, codec, attach(), audience);
     this.requestHooks = {
       ...this.hooks,
-      attach: attach(requestTtlMs === undefined ? undefined : String(requestTtlMs)),
+      attach: attach(
+        requestTtlMs === undefined ? undefined : String(requestTtlMs),
+      ),
     };
   }
 
@@ -93,7 +105,10 @@ export class ContextRmqClient extends ClientRMQ {
 export class ContextRmqServer extends ServerRMQ {
   private readonly gate: EnvelopeGate;
 
-  constructor(options: RmqClientOptions, resolveCodec: () => ContextEnvelopeCodec) {
+  constructor(
+    options: RmqClientOptions,
+    resolveCodec: () => ContextEnvelopeCodec,
+  ) {
     super(options);
     this.gate = new EnvelopeGate(ContextRmqServer.name, resolveCodec);
   }
@@ -125,17 +140,26 @@ export class ContextRmqServer extends ServerRMQ {
     correlationId: string,
     context: RmqContext,
   ): void {
-    const outgoing = this.serializer.serialize(message as never) as Record<string, unknown>;
+    const outgoing = this.serializer.serialize(message as never) as Record<
+      string,
+      unknown
+    >;
     const options = outgoing.options as Record<string, unknown> | undefined;
     delete outgoing.options;
     this.onProcessingEndHook?.(this.transportId, context);
     const channel = this.channel as unknown as RmqChannel;
-    const sent = channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(outgoing)), {
-      correlationId,
-      ...options,
-    });
+    const sent = channel.sendToQueue(
+      replyTo,
+      Buffer.from(JSON.stringify(outgoing)),
+      {
+        correlationId,
+        ...options,
+      },
+    );
     Promise.resolve(sent).catch((error: unknown) =>
-      this.gate.drop(`Could not send a reply to ${JSON.stringify(replyTo)}: ${String(error)}`),
+      this.gate.drop(
+        `Could not send a reply to ${JSON.stringify(replyTo)}: ${String(error)}`,
+      ),
     );
   }
 
@@ -154,11 +178,17 @@ export class ContextRmqServer extends ServerRMQ {
       packet?.pattern,
     );
     if (!rejection) {
-      return runInVerifiedScope(verified, () => super.handleMessage(raw, channel));
+      return runInVerifiedScope(verified, () =>
+        super.handleMessage(raw, channel),
+      );
     }
     const { replyTo, correlationId } = message.properties;
     if (replyTo && correlationId && isEchoable(packet?.id)) {
-      const context = new RmqContext([message as never, channel, String(packet?.pattern)]);
+      const context = new RmqContext([
+        message as never,
+        channel,
+        String(packet?.pattern),
+      ]);
       this.sendMessage(
         { id: packet?.id, err: rejection, isDisposed: true },
         replyTo,

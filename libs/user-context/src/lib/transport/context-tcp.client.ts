@@ -10,7 +10,9 @@ import {
   sendWithContext,
 } from './context-client';
 
-export type ContextTcpClientOptions = NonNullable<TcpClientOptions['options']> & {
+export type ContextTcpClientOptions = NonNullable<
+  TcpClientOptions['options']
+> & {
   /** Signs the envelope attached to every outgoing message and event. */
   codec: ContextEnvelopeCodec;
   /** Name of the service this client calls: the audience of its envelopes. */
@@ -40,7 +42,12 @@ export class ContextTcpClient extends ClientTCP {
 
   constructor(options: ContextTcpClientOptions) {
     super(options);
-    this.hooks = contextHooks(this, options.codec, attachAsPacketField, options.audience);
+    this.hooks = contextHooks(
+      this,
+      options.codec,
+      attachAsPacketField,
+      options.audience,
+    );
   }
 
   /** See `sendWithContext`: signed in the caller's scope, response bound to the caller. */

@@ -55,26 +55,44 @@ export class ContextTcpServer extends ServerTCP {
    * Only object patterns are serialized as JSON, and they start with `{`.
    */
   override getRouteFromPattern(pattern: string): string {
-    return pattern.startsWith('{') ? super.getRouteFromPattern(pattern) : pattern;
+    return pattern.startsWith('{')
+      ? super.getRouteFromPattern(pattern)
+      : pattern;
   }
 
-  override async handleMessage(socket: TcpSocketLike, rawMessage: unknown): Promise<unknown> {
-    if (typeof rawMessage !== 'object' || rawMessage === null || Array.isArray(rawMessage)) {
+  override async handleMessage(
+    socket: TcpSocketLike,
+    rawMessage: unknown,
+  ): Promise<unknown> {
+    if (
+      typeof rawMessage !== 'object' ||
+      rawMessage === null ||
+      Array.isArray(rawMessage)
+    ) {
       this.gate.drop('Dropped a TCP message that is not a JSON object.');
       return undefined;
     }
-    const { [USER_CONTEXT_HEADER]: envelope, ...packet } = rawMessage as Record<string, unknown>;
+    const { [USER_CONTEXT_HEADER]: envelope, ...packet } = rawMessage as Record<
+      string,
+      unknown
+    >;
 
     const { verified, rejection } = this.gate.check(envelope, packet.pattern);
     if (rejection) {
       // Only an id the peer could match a reply to gets one; anything else gets silence.
       if (isEchoable(packet.id)) {
         socket.sendMessage(
-          this.serializer.serialize({ id: packet.id as string, err: rejection, isDisposed: true }),
+          this.serializer.serialize({
+            id: packet.id as string,
+            err: rejection,
+            isDisposed: true,
+          }),
         );
       }
       return undefined;
     }
-    return runInVerifiedScope(verified, () => super.handleMessage(socket, packet));
+    return runInVerifiedScope(verified, () =>
+      super.handleMessage(socket, packet),
+    );
   }
 }

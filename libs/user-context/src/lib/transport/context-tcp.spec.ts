@@ -16,7 +16,10 @@ import {
   MessagePattern,
   Payload,
 } from '@nestjs/microservices';
-import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  FastifyAdapter,
+  NestFastifyApplication,
+} from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import * as jsonwebtoken from 'jsonwebtoken';
 import * as net from 'node:net';
@@ -46,8 +49,12 @@ const SERVICE_TIMEOUT_MS = 3000;
 let servicePort = 0;
 
 const handlerCalls = { whoami: 0, remove: 0 };
-const receivedEvents: Array<{ pattern: string; payload: any; userId: string; requestId?: string }> =
-  [];
+const receivedEvents: Array<{
+  pattern: string;
+  payload: any;
+  userId: string;
+  requestId?: string;
+}> = [];
 
 function randomDelay(): Promise<void> {
   return sleep(Math.floor(Math.random() * 15));
@@ -86,7 +93,10 @@ class OrdersHandlers {
 
   /** Calls `whoami` on this same service: a second hop signed in this handler's scope. */
   @MessagePattern('whoami.transitive')
-  transitive(@Payload() payload: unknown, @CurrentUser('userId') userId: string) {
+  transitive(
+    @Payload() payload: unknown,
+    @CurrentUser('userId') userId: string,
+  ) {
     return from(randomDelay()).pipe(
       switchMap(() => this.self.send('whoami', { hop: 2, payload })),
       map((inner) => ({
@@ -146,7 +156,12 @@ class OrdersHandlers {
         inject: [ContextEnvelopeCodec],
         useFactory: (codec: ContextEnvelopeCodec) => ({
           customClass: ContextTcpClient,
-          options: { host: '127.0.0.1', port: servicePort, codec, audience: 'orders-spec' },
+          options: {
+            host: '127.0.0.1',
+            port: servicePort,
+            codec,
+            audience: 'orders-spec',
+          },
         }),
       },
     ]),
@@ -181,7 +196,9 @@ class GatewayController {
       .send('whoami', { step: 1 })
       .pipe(
         mergeMap((first) =>
-          this.client.send('whoami', { step: 2 }).pipe(map((second) => ({ first, second }))),
+          this.client
+            .send('whoami', { step: 2 })
+            .pipe(map((second) => ({ first, second }))),
         ),
       );
   }
@@ -191,7 +208,9 @@ class GatewayController {
     return this.client.send('whoami', { step: 1 }).pipe(
       switchMap((first) => from(randomDelay()).pipe(map(() => first))),
       switchMap((first) =>
-        this.client.send('whoami', { step: 2 }).pipe(map((second) => ({ first, second }))),
+        this.client
+          .send('whoami', { step: 2 })
+          .pipe(map((second) => ({ first, second }))),
       ),
     );
   }
@@ -203,8 +222,13 @@ class GatewayController {
   }
 
   @Post('emit/:pattern')
-  async emit(@Param('pattern') pattern: string, @Body() body: { data: unknown }) {
-    await lastValueFrom(this.client.emit(pattern, body.data), { defaultValue: undefined });
+  async emit(
+    @Param('pattern') pattern: string,
+    @Body() body: { data: unknown },
+  ) {
+    await lastValueFrom(this.client.emit(pattern, body.data), {
+      defaultValue: undefined,
+    });
     return { emitted: true };
   }
 }
@@ -224,7 +248,12 @@ class GatewayController {
         inject: [ContextEnvelopeCodec],
         useFactory: (codec: ContextEnvelopeCodec) => ({
           customClass: ContextTcpClient,
-          options: { host: '127.0.0.1', port: servicePort, codec, audience: 'orders-spec' },
+          options: {
+            host: '127.0.0.1',
+            port: servicePort,
+            codec,
+            audience: 'orders-spec',
+          },
         }),
       },
     ]),
@@ -234,7 +263,8 @@ class GatewayController {
     {
       provide: ServiceClient,
       inject: [ORDERS_CLIENT],
-      useFactory: (client: ClientProxy) => new ServiceClient(client, 'orders', SERVICE_TIMEOUT_MS),
+      useFactory: (client: ClientProxy) =>
+        new ServiceClient(client, 'orders', SERVICE_TIMEOUT_MS),
     },
   ],
 })
@@ -251,7 +281,10 @@ async function findFreePort(): Promise<number> {
   return port;
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+async function waitFor(
+  condition: () => boolean,
+  timeoutMs = 2000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) {
@@ -290,7 +323,9 @@ class RawTcpClient {
 
   static connect(port: number): Promise<RawTcpClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(new RawTcpClient(socket)));
+      const socket = net.connect(port, '127.0.0.1', () =>
+        resolve(new RawTcpClient(socket)),
+      );
       socket.once('error', reject);
     });
   }
@@ -332,7 +367,9 @@ class RawTcpClient {
       if (this.buffer.length < end) {
         return;
       }
-      const message = JSON.parse(this.buffer.slice(delimiter + 1, end)) as Packet;
+      const message = JSON.parse(
+        this.buffer.slice(delimiter + 1, end),
+      ) as Packet;
       this.buffer = this.buffer.slice(end);
       const waiter = this.waiters.get(message.id as string);
       this.waiters.delete(message.id as string);
@@ -369,7 +406,8 @@ describe('user context over TCP', () => {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body:
+        options.body === undefined ? undefined : JSON.stringify(options.body),
     });
     return { status: response.status, body: await response.json() };
   }
@@ -389,10 +427,15 @@ describe('user context over TCP', () => {
     });
     await service.listen();
 
-    const moduleRef = await Test.createTestingModule({ imports: [GatewayModule] }).compile();
-    gateway = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
-      logger: false,
-    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [GatewayModule],
+    }).compile();
+    gateway = moduleRef.createNestApplication<NestFastifyApplication>(
+      new FastifyAdapter(),
+      {
+        logger: false,
+      },
+    );
     await gateway.listen(0, '127.0.0.1');
     const { port } = gateway.getHttpServer().address() as net.AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
@@ -418,7 +461,11 @@ describe('user context over TCP', () => {
       });
 
       expect(status).toBe(201);
-      expect(body.user).toEqual({ userId: 'alice', roles: [], permissions: ['orders:read'] });
+      expect(body.user).toEqual({
+        userId: 'alice',
+        roles: [],
+        permissions: ['orders:read'],
+      });
       expect(body.serviceUserId).toBe('alice');
       expect(body.requestId).toBe('tcp-request-1');
     });
@@ -433,7 +480,10 @@ describe('user context over TCP', () => {
     });
 
     it.each([
-      ['object', { orderId: 7, lines: [{ sku: 'a', quantity: 2 }], note: null }],
+      [
+        'object',
+        { orderId: 7, lines: [{ sku: 'a', quantity: 2 }], note: null },
+      ],
       ['nested envelope-named field', { [USER_CONTEXT_HEADER]: 'client-data' }],
       ['empty object', {}],
       ['array', [1, 'two', { three: 3 }]],
@@ -481,9 +531,13 @@ describe('user context over TCP', () => {
         requestId: 'event-1',
         body: { data: { tag: 'gateway-event' } },
       });
-      await waitFor(() => receivedEvents.some((event) => event.payload?.tag === 'gateway-event'));
+      await waitFor(() =>
+        receivedEvents.some((event) => event.payload?.tag === 'gateway-event'),
+      );
 
-      const event = receivedEvents.find((candidate) => candidate.payload?.tag === 'gateway-event');
+      const event = receivedEvents.find(
+        (candidate) => candidate.payload?.tag === 'gateway-event',
+      );
       expect(event).toEqual({
         pattern: 'orders.touched',
         payload: { tag: 'gateway-event' },
@@ -495,7 +549,11 @@ describe('user context over TCP', () => {
 
   describe('concurrency', () => {
     it('keeps 200 requests from 20 users apart', async () => {
-      const routes = ['/gateway/chain-merge', '/gateway/chain-switch', '/gateway/transitive'];
+      const routes = [
+        '/gateway/chain-merge',
+        '/gateway/chain-switch',
+        '/gateway/transitive',
+      ];
       const results = await Promise.all(
         Array.from({ length: 200 }, async (_, i) => {
           const userId = `user-${i % 20}`;
@@ -508,7 +566,10 @@ describe('user context over TCP', () => {
                   requestId,
                   body: { data: { i } },
                 })
-              : await call('GET', route, { token: tokenFor(userId), requestId });
+              : await call('GET', route, {
+                  token: tokenFor(userId),
+                  requestId,
+                });
           return { route, userId, requestId, status, body };
         }),
       );
@@ -517,7 +578,11 @@ describe('user context over TCP', () => {
         route === '/gateway/transitive'
           ? {
               status,
-              userIds: [body.outerUserId, body.afterHopUserId, body.inner?.user?.userId],
+              userIds: [
+                body.outerUserId,
+                body.afterHopUserId,
+                body.inner?.user?.userId,
+              ],
               requestIds: [body.outerRequestId, body.inner?.requestId],
             }
           : {
@@ -553,10 +618,14 @@ describe('user context over TCP', () => {
 
   describe('errors', () => {
     it('returns 403 from the service guard', async () => {
-      const { status, body } = await call('POST', '/gateway/send/orders.delete', {
-        token: tokenFor('alice', ['orders:read']),
-        body: { data: 'order-1' },
-      });
+      const { status, body } = await call(
+        'POST',
+        '/gateway/send/orders.delete',
+        {
+          token: tokenFor('alice', ['orders:read']),
+          body: { data: 'order-1' },
+        },
+      );
 
       expect(status).toBe(403);
       expect(body).toEqual({
@@ -578,20 +647,28 @@ describe('user context over TCP', () => {
     });
 
     it('runs the handler with the permission', async () => {
-      const { status, body } = await call('POST', '/gateway/send/orders.delete', {
-        token: tokenFor('alice', ['orders:delete']),
-        body: { data: 'order-1' },
-      });
+      const { status, body } = await call(
+        'POST',
+        '/gateway/send/orders.delete',
+        {
+          token: tokenFor('alice', ['orders:delete']),
+          body: { data: 'order-1' },
+        },
+      );
 
       expect(status).toBe(201);
       expect(body).toEqual({ deleted: 'order-1' });
     });
 
     it('returns 404 from the handler', async () => {
-      const { status, body } = await call('POST', '/gateway/send/orders.missing', {
-        token: tokenFor('alice'),
-        body: { data: {} },
-      });
+      const { status, body } = await call(
+        'POST',
+        '/gateway/send/orders.missing',
+        {
+          token: tokenFor('alice'),
+          body: { data: {} },
+        },
+      );
 
       expect(status).toBe(404);
       expect(body).toEqual({
@@ -602,10 +679,14 @@ describe('user context over TCP', () => {
     });
 
     it('hides internal error details', async () => {
-      const { status, body } = await call('POST', '/gateway/send/orders.crash', {
-        token: tokenFor('alice'),
-        body: { data: {} },
-      });
+      const { status, body } = await call(
+        'POST',
+        '/gateway/send/orders.crash',
+        {
+          token: tokenFor('alice'),
+          body: { data: {} },
+        },
+      );
 
       expect(status).toBe(500);
       expect(JSON.stringify(body)).not.toContain('hunter2');
@@ -616,13 +697,18 @@ describe('user context over TCP', () => {
       const { status, body } = await call('GET', '/gateway/public-call');
 
       expect(status).toBe(500);
-      expect(body).toEqual({ statusCode: 500, message: 'Internal Server Error' });
+      expect(body).toEqual({
+        statusCode: 500,
+        message: 'Internal Server Error',
+      });
       expect(handlerCalls.whoami).toBe(before);
     });
 
     it('requires a token at the gateway', async () => {
       const before = handlerCalls.whoami;
-      const { status } = await call('POST', '/gateway/send/whoami', { body: { data: {} } });
+      const { status } = await call('POST', '/gateway/send/whoami', {
+        body: { data: {} },
+      });
 
       expect(status).toBe(401);
       expect(handlerCalls.whoami).toBe(before);
@@ -637,7 +723,12 @@ describe('user context over TCP', () => {
       const reply = await raw.request({
         pattern: 'whoami',
         data: { raw: true },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'raw-request-1', Date.now(), 'orders-spec'),
+        [USER_CONTEXT_HEADER]: codec.sign(
+          alice,
+          'raw-request-1',
+          Date.now(),
+          'orders-spec',
+        ),
       });
 
       expect(reply.err).toBeUndefined();
@@ -649,85 +740,103 @@ describe('user context over TCP', () => {
       });
     });
 
-    const invalidEnvelopes: Array<[string, () => string | undefined, string]> = [
-      ['no envelope', () => undefined, 'User context envelope is missing.'],
+    const invalidEnvelopes: Array<[string, () => string | undefined, string]> =
       [
-        'a tampered envelope',
-        () => {
-          const [version, keyId, , signature] = codec
-            .sign(alice, 'r', Date.now(), 'orders-spec')
-            .split('.');
-          const forged = Buffer.from(
-            JSON.stringify({
-              sub: 'mallory',
-              roles: [],
-              permissions: ['orders:delete'],
-              rid: 'r',
-              iat: Math.floor(Date.now() / 1000),
-              exp: Math.floor(Date.now() / 1000) + 60,
-            }),
-          ).toString('base64url');
-          return [version, keyId, forged, signature].join('.');
-        },
-        'User context envelope signature is invalid.',
-      ],
-      [
-        'an expired envelope',
-        () => codec.sign(alice, 'r', Date.now() - 10 * 60_000, 'orders-spec'),
-        'User context envelope has expired.',
-      ],
-      [
-        'another secret',
-        () => new ContextEnvelopeCodec(envelopeOptions(OTHER_ENVELOPE_SECRET)).sign(alice, 'r'),
-        'User context envelope signature is invalid.',
-      ],
-      [
-        'an unknown key id',
-        () => {
-          const stranger = new ContextEnvelopeCodec({
-            keys: [{ id: 'k9', secret: ENVELOPE_SECRET }],
+        ['no envelope', () => undefined, 'User context envelope is missing.'],
+        [
+          'a tampered envelope',
+          () => {
+            const [version, keyId, , signature] = codec
+              .sign(alice, 'r', Date.now(), 'orders-spec')
+              .split('.');
+            const forged = Buffer.from(
+              JSON.stringify({
+                sub: 'mallory',
+                roles: [],
+                permissions: ['orders:delete'],
+                rid: 'r',
+                iat: Math.floor(Date.now() / 1000),
+                exp: Math.floor(Date.now() / 1000) + 60,
+              }),
+            ).toString('base64url');
+            return [version, keyId, forged, signature].join('.');
+          },
+          'User context envelope signature is invalid.',
+        ],
+        [
+          'an expired envelope',
+          () => codec.sign(alice, 'r', Date.now() - 10 * 60_000, 'orders-spec'),
+          'User context envelope has expired.',
+        ],
+        [
+          'another secret',
+          () =>
+            new ContextEnvelopeCodec(
+              envelopeOptions(OTHER_ENVELOPE_SECRET),
+            ).sign(alice, 'r'),
+          'User context envelope signature is invalid.',
+        ],
+        [
+          'an unknown key id',
+          () => {
+            const stranger = new ContextEnvelopeCodec({
+              keys: [{ id: 'k9', secret: ENVELOPE_SECRET }],
+            });
+            return stranger.sign(alice, 'r');
+          },
+          'User context envelope names an unknown key id.',
+        ],
+        [
+          'a non-string envelope',
+          () => 42 as unknown as string,
+          'User context envelope must be a string.',
+        ],
+      ];
+
+    describe.each(invalidEnvelopes)(
+      'with %s',
+      (_name, buildEnvelope, message) => {
+        let reply: Packet;
+        let callsBefore: number;
+
+        beforeAll(async () => {
+          const raw = await connectRaw();
+          const envelope = buildEnvelope();
+          callsBefore = handlerCalls.whoami;
+          reply = await raw.request({
+            pattern: 'whoami',
+            data: {},
+            ...(envelope === undefined
+              ? {}
+              : { [USER_CONTEXT_HEADER]: envelope }),
           });
-          return stranger.sign(alice, 'r');
-        },
-        'User context envelope names an unknown key id.',
-      ],
-      [
-        'a non-string envelope',
-        () => 42 as unknown as string,
-        'User context envelope must be a string.',
-      ],
-    ];
-
-    describe.each(invalidEnvelopes)('with %s', (_name, buildEnvelope, message) => {
-      let reply: Packet;
-      let callsBefore: number;
-
-      beforeAll(async () => {
-        const raw = await connectRaw();
-        const envelope = buildEnvelope();
-        callsBefore = handlerCalls.whoami;
-        reply = await raw.request({
-          pattern: 'whoami',
-          data: {},
-          ...(envelope === undefined ? {} : { [USER_CONTEXT_HEADER]: envelope }),
         });
-      });
 
-      it('replies with 401', () => {
-        expect(reply.err).toEqual({ statusCode: 401, message, error: 'Unauthorized' });
-      });
+        it('replies with 401', () => {
+          expect(reply.err).toEqual({
+            statusCode: 401,
+            message,
+            error: 'Unauthorized',
+          });
+        });
 
-      it('skips the handler', () => {
-        expect(handlerCalls.whoami).toBe(callsBefore);
-      });
-    });
+        it('skips the handler', () => {
+          expect(handlerCalls.whoami).toBe(callsBefore);
+        });
+      },
+    );
 
     it('opens a fresh scope per packet', async () => {
       const raw = await connectRaw();
       const first = await raw.request({
         pattern: 'whoami',
         data: {},
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'first', Date.now(), 'orders-spec'),
+        [USER_CONTEXT_HEADER]: codec.sign(
+          alice,
+          'first',
+          Date.now(),
+          'orders-spec',
+        ),
       });
       const second = await raw.request({ pattern: 'whoami', data: {} });
 
@@ -737,7 +846,9 @@ describe('user context over TCP', () => {
 
     it('keeps users apart on one socket', async () => {
       const raw = await connectRaw();
-      const users = Array.from({ length: 20 }, (_, i) => userFor(`socket-user-${i}`));
+      const users = Array.from({ length: 20 }, (_, i) =>
+        userFor(`socket-user-${i}`),
+      );
       const replies = await Promise.all(
         users.map((user) =>
           raw.request({
@@ -767,22 +878,37 @@ describe('user context over TCP', () => {
       const raw = await connectRaw();
       const eventsBefore = receivedEvents.length;
 
-      raw.write({ pattern: 'orders.touched', data: { tag: 'raw-no-envelope' } });
+      raw.write({
+        pattern: 'orders.touched',
+        data: { tag: 'raw-no-envelope' },
+      });
       raw.write({
         pattern: 'orders.touched',
         data: { tag: 'raw-expired' },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'r', Date.now() - 10 * 60_000, 'orders-spec'),
+        [USER_CONTEXT_HEADER]: codec.sign(
+          alice,
+          'r',
+          Date.now() - 10 * 60_000,
+          'orders-spec',
+        ),
       });
       raw.write({
         pattern: 'orders.touched',
         data: { tag: 'raw-valid' },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'raw-event', Date.now(), 'orders-spec'),
+        [USER_CONTEXT_HEADER]: codec.sign(
+          alice,
+          'raw-event',
+          Date.now(),
+          'orders-spec',
+        ),
       });
-      await waitFor(() => receivedEvents.some((event) => event.payload?.tag === 'raw-valid'));
+      await waitFor(() =>
+        receivedEvents.some((event) => event.payload?.tag === 'raw-valid'),
+      );
 
-      expect(receivedEvents.slice(eventsBefore).map((event) => event.payload.tag)).toEqual([
-        'raw-valid',
-      ]);
+      expect(
+        receivedEvents.slice(eventsBefore).map((event) => event.payload.tag),
+      ).toEqual(['raw-valid']);
     });
 
     it('passes the envelope user to events', async () => {
@@ -791,11 +917,20 @@ describe('user context over TCP', () => {
       raw.write({
         pattern: 'orders.touched',
         data: { tag: 'raw-user' },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'raw-event-user', Date.now(), 'orders-spec'),
+        [USER_CONTEXT_HEADER]: codec.sign(
+          alice,
+          'raw-event-user',
+          Date.now(),
+          'orders-spec',
+        ),
       });
-      await waitFor(() => receivedEvents.some((event) => event.payload?.tag === 'raw-user'));
+      await waitFor(() =>
+        receivedEvents.some((event) => event.payload?.tag === 'raw-user'),
+      );
 
-      const event = receivedEvents.find((candidate) => candidate.payload?.tag === 'raw-user');
+      const event = receivedEvents.find(
+        (candidate) => candidate.payload?.tag === 'raw-user',
+      );
       expect(event?.userId).toBe('alice');
       expect(event?.requestId).toBe('raw-event-user');
     });
@@ -807,7 +942,12 @@ describe('user context over TCP', () => {
       raw.write({
         pattern: 'orders.audited',
         data: { tag: 'audit-denied' },
-        [USER_CONTEXT_HEADER]: codec.sign(alice, 'r', Date.now(), 'orders-spec'),
+        [USER_CONTEXT_HEADER]: codec.sign(
+          alice,
+          'r',
+          Date.now(),
+          'orders-spec',
+        ),
       });
       raw.write({
         pattern: 'orders.audited',
@@ -819,11 +959,13 @@ describe('user context over TCP', () => {
           'orders-spec',
         ),
       });
-      await waitFor(() => receivedEvents.some((event) => event.payload?.tag === 'audit-allowed'));
+      await waitFor(() =>
+        receivedEvents.some((event) => event.payload?.tag === 'audit-allowed'),
+      );
 
-      expect(receivedEvents.slice(eventsBefore).map((event) => event.payload.tag)).toEqual([
-        'audit-allowed',
-      ]);
+      expect(
+        receivedEvents.slice(eventsBefore).map((event) => event.payload.tag),
+      ).toEqual(['audit-allowed']);
     });
   });
 

@@ -1,4 +1,9 @@
-import { DynamicModule, INestMicroservice, NestApplicationOptions, Type } from '@nestjs/common';
+import {
+  DynamicModule,
+  INestMicroservice,
+  NestApplicationOptions,
+  Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CustomTransportStrategy } from '@nestjs/microservices';
 
@@ -60,7 +65,15 @@ export async function createUserContextMicroservice(
   module: Type<unknown> | DynamicModule,
   options: UserContextMicroserviceOptions,
 ): Promise<INestMicroservice> {
-  const { transport, serviceName, host, port, grpc, maxBufferSize, ...appOptions } = options;
+  const {
+    transport,
+    serviceName,
+    host,
+    port,
+    grpc,
+    maxBufferSize,
+    ...appOptions
+  } = options;
   let codec: ContextEnvelopeCodec | undefined;
   const resolveCodec = () => {
     if (!codec) {
@@ -84,7 +97,10 @@ export async function createUserContextMicroservice(
 
 /** Describes where a service listens, for its start-up log line. */
 export function describeListener(
-  options: Pick<UserContextMicroserviceOptions, 'transport' | 'serviceName' | 'host' | 'port'>,
+  options: Pick<
+    UserContextMicroserviceOptions,
+    'transport' | 'serviceName' | 'host' | 'port'
+  >,
 ): string {
   const settings = options.transport ?? DEFAULT_TRANSPORT_SETTINGS;
   const prefix = namespacePrefix(settings);
@@ -116,7 +132,10 @@ export function redactUrl(url: string): string {
 }
 
 function createServerStrategy(
-  options: Omit<UserContextMicroserviceOptions, 'logger' | 'bufferLogs' | 'abortOnError'>,
+  options: Omit<
+    UserContextMicroserviceOptions,
+    'logger' | 'bufferLogs' | 'abortOnError'
+  >,
   resolveCodec: () => ContextEnvelopeCodec,
 ): CustomTransportStrategy {
   const settings = options.transport ?? DEFAULT_TRANSPORT_SETTINGS;
@@ -125,7 +144,11 @@ function createServerStrategy(
   switch (settings.transport) {
     case 'tcp':
       return new ContextTcpServer(
-        { host, port, maxBufferSize: options.maxBufferSize ?? DEFAULT_MAX_BUFFER_SIZE },
+        {
+          host,
+          port,
+          maxBufferSize: options.maxBufferSize ?? DEFAULT_MAX_BUFFER_SIZE,
+        },
         resolveCodec,
       );
     case 'nats':
@@ -150,12 +173,18 @@ function createServerStrategy(
       );
     case 'redis':
       return new ContextRedisServer(
-        { ...REDIS_RECONNECT, ...redisOptionsFromUrl(settings.redisUrl), channelPrefix: prefix },
+        {
+          ...REDIS_RECONNECT,
+          ...redisOptionsFromUrl(settings.redisUrl),
+          channelPrefix: prefix,
+        },
         resolveCodec,
       );
     case 'grpc':
       if (!options.grpc) {
-        throw new Error('TRANSPORT=grpc needs the service\'s .proto contract (the "grpc" option).');
+        throw new Error(
+          'TRANSPORT=grpc needs the service\'s .proto contract (the "grpc" option).',
+        );
       }
       return new ContextGrpcServer(
         { url: `${host}:${port}`, contract: options.grpc },
@@ -171,9 +200,14 @@ function createServerStrategy(
  */
 export const RMQ_QUEUE_OPTIONS = { durable: true };
 
-function requireName(serviceName: string | undefined, transport: string): string {
+function requireName(
+  serviceName: string | undefined,
+  transport: string,
+): string {
   if (!serviceName) {
-    throw new Error(`TRANSPORT=${transport} needs a service name (the "serviceName" option).`);
+    throw new Error(
+      `TRANSPORT=${transport} needs a service name (the "serviceName" option).`,
+    );
   }
   return serviceName;
 }

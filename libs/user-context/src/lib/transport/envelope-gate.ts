@@ -2,9 +2,16 @@ import { Logger } from '@nestjs/common';
 import { MessageHandler } from '@nestjs/microservices';
 import { catchError, EMPTY, isObservable } from 'rxjs';
 
-import { ContextEnvelopeCodec, VerifiedEnvelope } from '../envelope/context-envelope.codec';
+import {
+  ContextEnvelopeCodec,
+  VerifiedEnvelope,
+} from '../envelope/context-envelope.codec';
 import { ContextEnvelopeError } from '../envelope/context-envelope.error';
-import { isRpcErrorBody, RpcErrorBody, toRpcErrorBody } from '../errors/rpc-error';
+import {
+  isRpcErrorBody,
+  RpcErrorBody,
+  toRpcErrorBody,
+} from '../errors/rpc-error';
 import { WarningThrottle } from './warning-throttle';
 
 /** Maximum length of a pattern or packet id echoed into a log line or a reply. */
@@ -45,8 +52,11 @@ export class EnvelopeGate {
     try {
       return { verified: this.resolveCodec().verify(envelope) };
     } catch (error) {
-      const reason = error instanceof ContextEnvelopeError ? error.reason : 'error';
-      this.rejections.warn(`Rejected message ${echo(pattern)}: envelope ${reason}.`);
+      const reason =
+        error instanceof ContextEnvelopeError ? error.reason : 'error';
+      this.rejections.warn(
+        `Rejected message ${echo(pattern)}: envelope ${reason}.`,
+      );
       return { rejection: toRpcErrorBody(error) };
     }
   }
@@ -102,5 +112,7 @@ export function isEchoable(value: unknown): value is string | number {
 }
 
 function echo(value: unknown): string {
-  return isEchoable(value) ? JSON.stringify(value) : `(${typeof value} pattern)`;
+  return isEchoable(value)
+    ? JSON.stringify(value)
+    : `(${typeof value} pattern)`;
 }

@@ -1,5 +1,8 @@
 import { currentScope, runInScope } from '../context/request-scope';
-import { ContextEnvelopeCodec, VerifiedEnvelope } from '../envelope/context-envelope.codec';
+import {
+  ContextEnvelopeCodec,
+  VerifiedEnvelope,
+} from '../envelope/context-envelope.codec';
 
 /** Raised when a service call is made outside any authenticated scope. */
 export class MissingUserContextError extends Error {
@@ -16,7 +19,10 @@ export class MissingUserContextError extends Error {
  * `audience`. Throws `MissingUserContextError` when there is none, so an
  * outgoing call never leaves without an identity.
  */
-export function signCurrentUser(codec: ContextEnvelopeCodec, audience?: string): string {
+export function signCurrentUser(
+  codec: ContextEnvelopeCodec,
+  audience?: string,
+): string {
   const scope = currentScope();
   if (!scope?.user) {
     throw new MissingUserContextError();
@@ -34,9 +40,16 @@ export function signCurrentUser(codec: ContextEnvelopeCodec, audience?: string):
  * request id. The scope never inherits from the caller's, so a message can
  * never run as the user of the message before it on the same socket.
  */
-export function runInVerifiedScope<T>(verified: VerifiedEnvelope, handler: () => T): T {
+export function runInVerifiedScope<T>(
+  verified: VerifiedEnvelope,
+  handler: () => T,
+): T {
   return runInScope(
-    { requestId: verified.requestId, user: verified.user, envelope: verified.envelope },
+    {
+      requestId: verified.requestId,
+      user: verified.user,
+      envelope: verified.envelope,
+    },
     handler,
   );
 }

@@ -70,7 +70,8 @@ export function registerContextClients(
           ...clientOptions(target, settings),
           codec,
           audience: target.service,
-          ...(settings.transport === 'rmq' && options.requestTimeoutMs !== undefined
+          ...(settings.transport === 'rmq' &&
+          options.requestTimeoutMs !== undefined
             ? { requestTtlMs: options.requestTimeoutMs }
             : {}),
         },
@@ -103,10 +104,16 @@ function clientOptions(
     case 'tcp':
       return { host: target.host, port: target.port };
     case 'nats':
-      return { ...NATS_RECONNECT, servers: [settings.natsUrl], subjectPrefix: prefix };
+      return {
+        ...NATS_RECONNECT,
+        servers: [settings.natsUrl],
+        subjectPrefix: prefix,
+      };
     case 'rmq':
       if (!target.service) {
-        throw new Error(`TRANSPORT=rmq needs the service name of client ${String(target.name)}.`);
+        throw new Error(
+          `TRANSPORT=rmq needs the service name of client ${String(target.name)}.`,
+        );
       }
       return {
         urls: [settings.rabbitmqUrl],

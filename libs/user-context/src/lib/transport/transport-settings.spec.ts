@@ -1,5 +1,9 @@
 import { transportFromEnv } from '../config/env';
-import { CONTEXT_TRANSPORTS, namespacePrefix, redisOptionsFromUrl } from './transport-settings';
+import {
+  CONTEXT_TRANSPORTS,
+  namespacePrefix,
+  redisOptionsFromUrl,
+} from './transport-settings';
 
 describe('transport settings', () => {
   describe('transportFromEnv', () => {
@@ -32,7 +36,9 @@ describe('transport settings', () => {
     });
 
     it.each(CONTEXT_TRANSPORTS)('accepts %s', (transport) => {
-      expect(transportFromEnv({ TRANSPORT: transport }).transport).toBe(transport);
+      expect(transportFromEnv({ TRANSPORT: transport }).transport).toBe(
+        transport,
+      );
     });
 
     it('lowercases NATS', () => {
@@ -51,7 +57,9 @@ describe('transport settings', () => {
       ['underscores and dashes', 'ci_run-42'],
       ['64 characters', 'a'.repeat(64)],
     ])('accepts a namespace of %s', (_name, namespace) => {
-      expect(transportFromEnv({ BROKER_NAMESPACE: namespace }).namespace).toBe(namespace);
+      expect(transportFromEnv({ BROKER_NAMESPACE: namespace }).namespace).toBe(
+        namespace,
+      );
     });
 
     it('accepts an empty namespace', () => {
@@ -63,7 +71,9 @@ describe('transport settings', () => {
       ['a space', 'ci run'],
       ['65 characters', 'a'.repeat(65)],
     ])('rejects a namespace with %s', (_name, namespace) => {
-      expect(() => transportFromEnv({ BROKER_NAMESPACE: namespace })).toThrow('BROKER_NAMESPACE');
+      expect(() => transportFromEnv({ BROKER_NAMESPACE: namespace })).toThrow(
+        'BROKER_NAMESPACE',
+      );
     });
   });
 
@@ -80,13 +90,17 @@ describe('transport settings', () => {
     });
 
     it('decodes the password', () => {
-      const options = redisOptionsFromUrl('redis://:p%40ss%3Aword@127.0.0.1:6379');
+      const options = redisOptionsFromUrl(
+        'redis://:p%40ss%3Aword@127.0.0.1:6379',
+      );
 
       expect(options.password).toBe('p@ss:word');
     });
 
     it('omits a missing password', () => {
-      expect(redisOptionsFromUrl('redis://127.0.0.1:6379')).not.toHaveProperty('password');
+      expect(redisOptionsFromUrl('redis://127.0.0.1:6379')).not.toHaveProperty(
+        'password',
+      );
     });
 
     it('parses the db', () => {
@@ -94,7 +108,9 @@ describe('transport settings', () => {
     });
 
     it('omits a missing db', () => {
-      expect(redisOptionsFromUrl('redis://127.0.0.1:6379/')).not.toHaveProperty('db');
+      expect(redisOptionsFromUrl('redis://127.0.0.1:6379/')).not.toHaveProperty(
+        'db',
+      );
     });
 
     it('parses every part', () => {

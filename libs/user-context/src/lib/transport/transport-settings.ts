@@ -1,5 +1,11 @@
 /** The Nest transports that carry a user context. */
-export const CONTEXT_TRANSPORTS = ['tcp', 'nats', 'rmq', 'redis', 'grpc'] as const;
+export const CONTEXT_TRANSPORTS = [
+  'tcp',
+  'nats',
+  'rmq',
+  'redis',
+  'grpc',
+] as const;
 
 export type ContextTransportName = (typeof CONTEXT_TRANSPORTS)[number];
 
@@ -62,7 +68,10 @@ export const DEFAULT_TRANSPORT_SETTINGS: TransportSettings = {
  * transport at once when `retryAttempts` is unset). Requests made meanwhile
  * fail or time out, and the gateway returns 503.
  */
-export const NATS_RECONNECT = { maxReconnectAttempts: -1, reconnectTimeWait: 1000 };
+export const NATS_RECONNECT = {
+  maxReconnectAttempts: -1,
+  reconnectTimeWait: 1000,
+};
 // maxRetriesPerRequest null: a command waits for the connection instead of
 // failing after 20 retries. Nest does not catch that failure on publish, and
 // an outage of about 20 s under load ended the gateway and the services.
@@ -80,7 +89,9 @@ export const REDIS_RECONNECT = {
 export const RMQ_SOCKET_OPTIONS = { connectionOptions: { noDelay: true } };
 
 /** Prefix added to subjects, channels and queue names for `namespace`. */
-export function namespacePrefix(settings: Pick<TransportSettings, 'namespace'>): string {
+export function namespacePrefix(
+  settings: Pick<TransportSettings, 'namespace'>,
+): string {
   return settings.namespace ? `${settings.namespace}.` : '';
 }
 
@@ -93,18 +104,28 @@ export function redisOptionsFromUrl(url: string): {
 } {
   const parsed = new URL(url);
   if (parsed.protocol !== 'redis:') {
-    throw new Error(`REDIS_URL must start with redis://, got "${parsed.protocol}//".`);
+    throw new Error(
+      `REDIS_URL must start with redis://, got "${parsed.protocol}//".`,
+    );
   }
   const path = parsed.pathname.slice(1);
   // Decimal digits only: Number() alone would also take '-1', '0x10' and '1e1'.
-  const db = path ? (/^[0-9]{1,5}$/.test(path) ? Number(path) : Number.NaN) : undefined;
+  const db = path
+    ? /^[0-9]{1,5}$/.test(path)
+      ? Number(path)
+      : Number.NaN
+    : undefined;
   if (db !== undefined && !Number.isInteger(db)) {
-    throw new Error('REDIS_URL must end with a database number, such as redis://127.0.0.1:6379/0.');
+    throw new Error(
+      'REDIS_URL must end with a database number, such as redis://127.0.0.1:6379/0.',
+    );
   }
   return {
     host: parsed.hostname || '127.0.0.1',
     port: parsed.port ? Number(parsed.port) : 6379,
-    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+    ...(parsed.password
+      ? { password: decodeURIComponent(parsed.password) }
+      : {}),
     ...(db !== undefined ? { db } : {}),
   };
 }

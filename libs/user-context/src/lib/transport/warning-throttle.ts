@@ -19,7 +19,9 @@ export class WarningThrottle {
   warn(message: string, now = Date.now()): void {
     if (now - this.windowStart >= this.windowMs) {
       if (this.suppressed > 0) {
-        this.logger.warn(`${this.suppressed} similar warnings were suppressed in the last window.`);
+        this.logger.warn(
+          `${this.suppressed} similar warnings were suppressed in the last window.`,
+        );
       }
       this.windowStart = now;
       this.logged = 0;
