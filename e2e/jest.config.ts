@@ -1,6 +1,5 @@
 import { pathsToModuleNameMapper } from 'ts-jest';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { compilerOptions } = require('../tsconfig.base.json');
 
 /** Transports on which replicas of a service split its messages. */

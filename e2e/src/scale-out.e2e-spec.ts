@@ -5,7 +5,6 @@ import { AppProcess, freePort } from './support/processes';
 import { eventually, Stack } from './support/stack';
 import { deleteRmqQueues, onTransport } from './support/transport';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Client } = require('pg');
 
 const POSTGRES_URL =

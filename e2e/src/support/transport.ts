@@ -164,8 +164,6 @@ class TcpPeer implements RawPeer {
   }
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-
 class NatsPeer implements RawPeer {
   private readonly nats = require('nats');
 

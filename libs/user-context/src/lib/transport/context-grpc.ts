@@ -296,7 +296,11 @@ export class ContextGrpcServer extends ServerGrpc {
   ): MessageHandler {
     return (async (data: unknown, metadata: unknown, call: unknown) => {
       const result$ = this.transformToObservable(
-        await (handler as Function)(data ?? {}, metadata, call),
+        await (handler as (...args: unknown[]) => unknown)(
+          data ?? {},
+          metadata,
+          call,
+        ),
       );
       if (route.event) {
         // The event ran; its failures are logged by EnvelopeGate.logFailures.

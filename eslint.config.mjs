@@ -1,0 +1,122 @@
+// Lint rules for every project. typescript-eslint's recommended set finds
+// bugs; Prettier owns the layout, so eslint-config-prettier goes last and
+// turns off every rule that would argue with it. Module boundaries keep the
+// dependency graph one-way: apps use libs, libs use libs, nothing uses an
+// app, and every import of a lib goes through its `@platform/*` alias.
+import js from '@eslint/js';
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules',
+      '**/dist',
+      '**/coverage',
+      '**/data',
+      '**/tmp',
+      '**/.nx',
+      'bench/results',
+    ],
+  },
+  ...nx.configs['flat/base'],
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          banTransitiveDependencies: true,
+          allow: [],
+          depConstraints: [
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:lib'],
+            },
+            {
+              sourceTag: 'type:lib',
+              onlyDependOnLibsWithTags: ['type:lib'],
+            },
+            {
+              sourceTag: 'type:plugin',
+              onlyDependOnLibsWithTags: ['type:lib'],
+            },
+            {
+              sourceTag: 'type:e2e',
+              onlyDependOnLibsWithTags: ['type:lib'],
+            },
+            // Shared libs are the bottom layer: they may not reach up into
+            // a service's own code, whatever its scope.
+            {
+              sourceTag: 'scope:shared',
+              onlyDependOnLibsWithTags: ['scope:shared'],
+            },
+          ],
+        },
+      ],
+      // The boundary rule above passes `@platform/<lib>/src/...`, which
+      // reaches past a lib's index into code it does not export.
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@platform/*/*'],
+              message:
+                'Import a lib through its public alias (`@platform/<lib>`) only; export what you need from its index.ts.',
+            },
+          ],
+        },
+      ],
+      // A `let` assigned once, after a closure that reads it was built, is
+      // the only way to hand that closure a value made later.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+      // Unused arguments named with a leading underscore are deliberate
+      // (a Nest hook's signature, a callback's position).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // Tests drive raw broker clients loaded with require(), which come
+    // without types, and reach into payloads the code under test builds.
+    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'e2e/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    // Jest configs read the workspace's tsconfig by relative path, which is
+    // a file, not another project's code.
+    files: ['**/jest.config.ts', '**/jest.*.config.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
+    // Node scripts in CommonJS: the tools and the benchmark.
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        __dirname: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  prettier,
+);
