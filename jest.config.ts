@@ -9,6 +9,7 @@ export default {
   projects: [
     '<rootDir>/libs/contracts',
     '<rootDir>/libs/user-context',
+    '<rootDir>/libs/user-context/jest.package.config.ts',
     '<rootDir>/tools/workspace-checks',
     '<rootDir>/e2e/jest.tcp.config.ts',
     '<rootDir>/e2e/jest.nats.config.ts',
