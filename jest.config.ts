@@ -9,6 +9,7 @@ export default {
   projects: [
     '<rootDir>/libs/contracts',
     '<rootDir>/libs/user-context',
+    '<rootDir>/apps/gateway',
     '<rootDir>/libs/user-context/jest.package.config.ts',
     '<rootDir>/tools/workspace-checks',
     '<rootDir>/e2e/jest.tcp.config.ts',

@@ -3,9 +3,7 @@ import { UserContextModule } from '@platform/user-context';
 
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 import { HealthController } from './health.controller';
-import { InventoryController } from './inventory.controller';
 import { MeController } from './me.controller';
-import { OrdersController } from './orders.controller';
 import {
   registerServiceClients,
   ServiceConnector,
@@ -25,13 +23,12 @@ export class AppModule {
           claimsMapper: config.claimsMapper,
           envelope: config.envelope,
         }),
-        registerServiceClients(config),
+        ...registerServiceClients(config),
       ],
       controllers: [
         HealthController,
         MeController,
-        OrdersController,
-        InventoryController,
+        ...config.services.flatMap((target) => target.controllers),
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },

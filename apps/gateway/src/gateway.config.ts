@@ -11,18 +11,28 @@ import {
   transportFromEnv,
 } from '@platform/user-context';
 
+import { envPrefix } from './inject-service.decorator';
+import { DOWNSTREAM_SERVICES, DownstreamService } from './services';
+
 export interface GatewayConfig {
   http: { host: string; port: number };
   jwt: JwtVerificationOptions;
   /** Maps token claims to the user context (`CLAIMS_PRESET`). */
   claimsMapper: ClaimsMapper;
   envelope: ContextEnvelopeCodecOptions;
-  /** Transport and broker the services are reached on. */
-  transport: TransportSettings;
-  orders: { host: string; port: number };
-  inventory: { host: string; port: number };
+  /** The services behind the gateway, with their addresses and transports. */
+  services: ServiceTarget[];
   /** Milliseconds the gateway waits for a service's response before returning 503. */
   rpcTimeoutMs: number;
+}
+
+/** A downstream service with the address and transport read from the environment. */
+export interface ServiceTarget extends DownstreamService {
+  /** Address of the service on TCP and gRPC. */
+  host: string;
+  port: number;
+  /** Transport and broker the service is reached on. */
+  transportSettings: TransportSettings;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -30,6 +40,7 @@ export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 /** Reads the gateway's settings from the environment; the README lists every variable. */
 export function loadGatewayConfig(
   env: NodeJS.ProcessEnv = process.env,
+  services: DownstreamService[] = DOWNSTREAM_SERVICES,
 ): GatewayConfig {
   const jwt = jwtOptionsFromEnv(env);
   const envelope = envelopeOptionsFromEnv(env);
@@ -50,14 +61,28 @@ export function loadGatewayConfig(
     jwt,
     claimsMapper: claimsMapperFromEnv(env),
     envelope,
-    transport: transportFromEnv(env),
-    orders: addressFromEnv('ORDERS', 3001, env),
-    inventory: addressFromEnv('INVENTORY', 3002, env),
+    services: services.map((service) => serviceTargetFromEnv(service, env)),
     rpcTimeoutMs: intFromEnv(
       'RPC_TIMEOUT_MS',
       5000,
       { min: 1, max: 600_000 },
       env,
     ),
+  };
+}
+
+/**
+ * Reads the address of one service (`<NAME>_HOST`, `<NAME>_PORT`) and its
+ * transport: `TRANSPORT` when set, else the service's own default.
+ */
+function serviceTargetFromEnv(
+  service: DownstreamService,
+  env: NodeJS.ProcessEnv,
+): ServiceTarget {
+  const transport = env.TRANSPORT || service.transport;
+  return {
+    ...service,
+    ...addressFromEnv(envPrefix(service.service), service.defaultPort, env),
+    transportSettings: transportFromEnv({ ...env, TRANSPORT: transport }),
   };
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import {
   InventoryPatterns,
   ListReservationsDto,
@@ -8,13 +8,13 @@ import {
 } from '@platform/contracts';
 import { ServiceClient } from '@platform/user-context';
 
-import { INVENTORY_SERVICE } from './service-clients';
+import { InjectService } from './inject-service.decorator';
 
 /** Forwards stock and reservation queries to the inventory service. */
 @Controller('inventory')
 export class InventoryController {
   constructor(
-    @Inject(INVENTORY_SERVICE) private readonly inventory: ServiceClient,
+    @InjectService('inventory') private readonly inventory: ServiceClient,
   ) {}
 
   @Get()

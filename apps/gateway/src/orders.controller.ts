@@ -2,7 +2,6 @@ import {
   Body,
   Controller,
   Get,
-  Inject,
   Param,
   ParseUUIDPipe,
   Post,
@@ -10,7 +9,7 @@ import {
 import { CreateOrderDto, Order, OrdersPatterns } from '@platform/contracts';
 import { ServiceClient } from '@platform/user-context';
 
-import { ORDERS_SERVICE } from './service-clients';
+import { InjectService } from './inject-service.decorator';
 
 /**
  * Forwards order requests to the orders service. Permissions are checked
@@ -18,7 +17,9 @@ import { ORDERS_SERVICE } from './service-clients';
  */
 @Controller('orders')
 export class OrdersController {
-  constructor(@Inject(ORDERS_SERVICE) private readonly orders: ServiceClient) {}
+  constructor(
+    @InjectService('orders') private readonly orders: ServiceClient,
+  ) {}
 
   @Post()
   create(@Body() dto: CreateOrderDto): Promise<Order> {

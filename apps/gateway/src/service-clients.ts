@@ -1,62 +1,48 @@
 import {
+  DynamicModule,
   Inject,
   Injectable,
   Logger,
   OnApplicationBootstrap,
   Provider,
 } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ClientProxy } from '@nestjs/microservices';
-import {
-  INVENTORY_CLIENT,
-  INVENTORY_GRPC,
-  ORDERS_CLIENT,
-  ORDERS_GRPC,
-} from '@platform/contracts';
 import { registerContextClients, ServiceClient } from '@platform/user-context';
 
-import { GatewayConfig } from './gateway.config';
+import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
+import { clientToken, serviceClientToken } from './inject-service.decorator';
 
-export const ORDERS_SERVICE = Symbol('ORDERS_SERVICE');
-export const INVENTORY_SERVICE = Symbol('INVENTORY_SERVICE');
-
-/** Clients, on the configured transport, that sign the caller's context onto every message. */
-export function registerServiceClients(config: GatewayConfig) {
-  return registerContextClients(
-    [
-      {
-        name: ORDERS_CLIENT,
-        service: 'orders',
-        ...config.orders,
-        grpc: ORDERS_GRPC,
-      },
-      {
-        name: INVENTORY_CLIENT,
-        service: 'inventory',
-        ...config.inventory,
-        grpc: INVENTORY_GRPC,
-      },
-    ],
-    config.transport,
-    { requestTimeoutMs: config.rpcTimeoutMs },
+/**
+ * Clients, one per service on that service's transport, that sign the
+ * caller's context onto every message.
+ */
+export function registerServiceClients(config: GatewayConfig): DynamicModule[] {
+  return config.services.map((target) =>
+    registerContextClients(
+      [
+        {
+          name: clientToken(target.service),
+          service: target.service,
+          host: target.host,
+          port: target.port,
+          grpc: target.grpc,
+        },
+      ],
+      target.transportSettings,
+      { requestTimeoutMs: config.rpcTimeoutMs },
+    ),
   );
 }
 
-/** `ServiceClient`s that map transport failures to HTTP errors. */
+/** `ServiceClient`s that map transport failures to HTTP errors; inject them with `@InjectService()`. */
 export function serviceClientProviders(config: GatewayConfig): Provider[] {
-  return [
-    {
-      provide: ORDERS_SERVICE,
-      inject: [ORDERS_CLIENT],
-      useFactory: (client: ClientProxy) =>
-        new ServiceClient(client, 'orders', config.rpcTimeoutMs),
-    },
-    {
-      provide: INVENTORY_SERVICE,
-      inject: [INVENTORY_CLIENT],
-      useFactory: (client: ClientProxy) =>
-        new ServiceClient(client, 'inventory', config.rpcTimeoutMs),
-    },
-  ];
+  return config.services.map(({ service }) => ({
+    provide: serviceClientToken(service),
+    inject: [clientToken(service)],
+    useFactory: (client: ClientProxy) =>
+      new ServiceClient(client, service, config.rpcTimeoutMs),
+  }));
 }
 
 /**
@@ -69,15 +55,22 @@ export class ServiceConnector implements OnApplicationBootstrap {
   private readonly logger = new Logger(ServiceConnector.name);
 
   constructor(
-    @Inject(ORDERS_CLIENT) private readonly orders: ClientProxy,
-    @Inject(INVENTORY_CLIENT) private readonly inventory: ClientProxy,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await Promise.all([
-      this.connect('orders', this.orders),
-      this.connect('inventory', this.inventory),
-    ]);
+    await Promise.all(
+      this.config.services.map(({ service }) =>
+        this.connect(
+          service,
+          // Not strict: each client lives in the ClientsModule that registered it.
+          this.moduleRef.get<ClientProxy>(clientToken(service), {
+            strict: false,
+          }),
+        ),
+      ),
+    );
   }
 
   private async connect(name: string, client: ClientProxy): Promise<void> {
