@@ -12,6 +12,7 @@ export default {
     '<rootDir>/apps/gateway',
     '<rootDir>/libs/user-context/jest.package.config.ts',
     '<rootDir>/tools/workspace-checks',
+    '<rootDir>/tools/nx-plugin',
     '<rootDir>/e2e/jest.tcp.config.ts',
     '<rootDir>/e2e/jest.nats.config.ts',
     '<rootDir>/e2e/jest.rmq.config.ts',

@@ -1,0 +1,141 @@
+import { getProjects, Tree, visitNotIgnoredFiles } from '@nx/devkit';
+import * as ts from 'typescript';
+
+/** A default port that an app of the workspace listens on or calls. */
+export interface PortUse {
+  port: number;
+  /** Owner of the port: the variable prefix (`ORDERS`) or the service name. */
+  owner: string;
+  /** Workspace path of the file that contains the port. */
+  file: string;
+}
+
+/** Default port of the gateway: new services start above it. */
+export const GATEWAY_DEFAULT_PORT = 3000;
+/** Ports below 1024 need root on Linux. */
+export const MIN_PORT = 1024;
+export const MAX_PORT = 65535;
+
+const SPEC_FILE = /\.(e2e-)?spec\.ts$|\.d\.ts$/;
+
+/**
+ * Finds the default ports written in the workspace's TypeScript sources:
+ * the second argument of every `addressFromEnv('<PREFIX>', <port>, ...)`
+ * call and every `defaultPort: <port>` property (the gateway's service
+ * list). Specs are skipped, because their ports are examples.
+ */
+export function findUsedPorts(tree: Tree): PortUse[] {
+  const uses: PortUse[] = [];
+  for (const project of getProjects(tree).values()) {
+    visitNotIgnoredFiles(tree, project.root, (file) => {
+      if (!file.endsWith('.ts') || SPEC_FILE.test(file)) {
+        return;
+      }
+      uses.push(...portsInFile(file, tree.read(file, 'utf-8') ?? ''));
+    });
+  }
+  return uses;
+}
+
+/** Returns one above the highest port in use, and never less than the gateway's port plus one. */
+export function nextFreePort(uses: PortUse[]): number {
+  return Math.max(GATEWAY_DEFAULT_PORT, ...uses.map((use) => use.port)) + 1;
+}
+
+/**
+ * Returns `requested` after checking that it is in range and unused, or
+ * the next free port when it is left out.
+ */
+export function choosePort(tree: Tree, requested: number | undefined): number {
+  const uses = findUsedPorts(tree);
+  const next = nextFreePort(uses);
+  if (requested === undefined) {
+    if (next > MAX_PORT) {
+      throw new Error(
+        `No free default port is left above ${MAX_PORT - 1}. Pass --port with an unused port from ${MIN_PORT} to ${MAX_PORT}.`,
+      );
+    }
+    return next;
+  }
+
+  if (
+    !Number.isInteger(requested) ||
+    requested < MIN_PORT ||
+    requested > MAX_PORT
+  ) {
+    throw new Error(
+      `Invalid --port ${requested}: choose an integer from ${MIN_PORT} to ${MAX_PORT}, or leave --port out to take the next free port, ${next}.`,
+    );
+  }
+  const taken = uses.find((use) => use.port === requested);
+  if (taken) {
+    throw new Error(
+      `Port ${requested} is taken: it is the default port of ${taken.owner} in ${taken.file}. Choose another --port, or leave it out to take the next free port, ${next}.`,
+    );
+  }
+  return requested;
+}
+
+function portsInFile(file: string, text: string): PortUse[] {
+  // Most files never mention a port; parsing only the others keeps the scan fast.
+  if (!text.includes('addressFromEnv') && !text.includes('defaultPort')) {
+    return [];
+  }
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const uses: PortUse[] = [];
+  const visit = (node: ts.Node): void => {
+    const use = addressCallPort(node) ?? defaultPortProperty(node);
+    if (use) {
+      uses.push({ ...use, file });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return uses;
+}
+
+/** Reads `addressFromEnv('ORDERS', 3001, env)`. */
+function addressCallPort(node: ts.Node): Omit<PortUse, 'file'> | undefined {
+  if (
+    !ts.isCallExpression(node) ||
+    !ts.isIdentifier(node.expression) ||
+    node.expression.text !== 'addressFromEnv'
+  ) {
+    return undefined;
+  }
+  const [prefix, port] = node.arguments;
+  if (!port || !ts.isNumericLiteral(port)) {
+    return undefined;
+  }
+  return {
+    port: Number(port.text),
+    owner: prefix && ts.isStringLiteral(prefix) ? prefix.text : 'an app',
+  };
+}
+
+/** Reads `{ service: 'orders', defaultPort: 3001, ... }`. */
+function defaultPortProperty(node: ts.Node): Omit<PortUse, 'file'> | undefined {
+  if (
+    !ts.isPropertyAssignment(node) ||
+    !ts.isIdentifier(node.name) ||
+    node.name.text !== 'defaultPort' ||
+    !ts.isNumericLiteral(node.initializer)
+  ) {
+    return undefined;
+  }
+  const service = ts.isObjectLiteralExpression(node.parent)
+    ? node.parent.properties.find(
+        (property): property is ts.PropertyAssignment =>
+          ts.isPropertyAssignment(property) &&
+          ts.isIdentifier(property.name) &&
+          property.name.text === 'service' &&
+          ts.isStringLiteral(property.initializer),
+      )
+    : undefined;
+  return {
+    port: Number(node.initializer.text),
+    owner: service
+      ? (service.initializer as ts.StringLiteral).text
+      : 'a service',
+  };
+}

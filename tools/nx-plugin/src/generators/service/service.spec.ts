@@ -1,0 +1,629 @@
+import {
+  addProjectConfiguration,
+  readProjectConfiguration,
+  Tree,
+} from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ts from 'typescript';
+
+import { TRANSPORTS } from './lib/normalize-options';
+import { ServiceGeneratorSchema } from './schema';
+import { serviceGenerator } from './service';
+
+/** The gateway's real service list, which the generator edits. */
+const GATEWAY_SERVICES = readFileSync(
+  join(__dirname, '../../../../../apps/gateway/src/services.ts'),
+  'utf-8',
+);
+
+const ROOT_JEST_CONFIG = `export default {
+  projects: [
+    '<rootDir>/libs/contracts',
+    '<rootDir>/e2e/jest.tcp.config.ts',
+  ],
+};
+`;
+
+/** Seeds the few projects and files the generator reads and edits. */
+function seedWorkspace(tree: Tree): void {
+  addProjectConfiguration(tree, 'gateway', {
+    root: 'apps/gateway',
+    sourceRoot: 'apps/gateway/src',
+    projectType: 'application',
+  });
+  tree.write(
+    'apps/gateway/src/gateway.config.ts',
+    "export const http = addressFromEnv('GATEWAY', 3000, env);\n",
+  );
+  tree.write('apps/gateway/src/services.ts', GATEWAY_SERVICES);
+
+  addProjectConfiguration(tree, 'orders', {
+    root: 'apps/orders',
+    sourceRoot: 'apps/orders/src',
+    projectType: 'application',
+  });
+  tree.write(
+    'apps/orders/src/orders.config.ts',
+    [
+      "const address = addressFromEnv('ORDERS', 3001, env);",
+      "const inventory = addressFromEnv('INVENTORY', 3002, env);",
+      '',
+    ].join('\n'),
+  );
+  // Ports in specs are examples, never taken.
+  tree.write(
+    'apps/orders/src/orders.config.spec.ts',
+    "addressFromEnv('ORDERS', 4999, {});\n",
+  );
+
+  addProjectConfiguration(tree, 'contracts', {
+    root: 'libs/contracts',
+    sourceRoot: 'libs/contracts/src',
+    projectType: 'library',
+  });
+  tree.write('libs/contracts/src/index.ts', "export * from './lib/dto';\n");
+
+  tree.write('jest.config.ts', ROOT_JEST_CONFIG);
+}
+
+function createWorkspace(): Tree {
+  const tree = createTreeWithEmptyWorkspace({ formatter: 'none' });
+  seedWorkspace(tree);
+  return tree;
+}
+
+function generate(
+  tree: Tree,
+  options: Partial<ServiceGeneratorSchema> = {},
+): Promise<unknown> {
+  return serviceGenerator(tree, {
+    name: 'payments',
+    skipFormat: true,
+    ...options,
+  });
+}
+
+function read(tree: Tree, path: string): string {
+  const text = tree.read(path, 'utf-8');
+  if (text === null) {
+    throw new Error(`${path} was not written.`);
+  }
+  return text;
+}
+
+/** Returns the syntax errors of a TypeScript file, as messages. */
+function syntaxErrors(tree: Tree, path: string): string[] {
+  const { diagnostics = [] } = ts.transpileModule(read(tree, path), {
+    fileName: path,
+    reportDiagnostics: true,
+  });
+  return diagnostics.map((diagnostic) =>
+    ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'),
+  );
+}
+
+describe('serviceGenerator', () => {
+  let tree: Tree;
+
+  beforeEach(() => {
+    tree = createWorkspace();
+  });
+
+  describe('with the defaults', () => {
+    beforeEach(() => generate(tree));
+
+    it.each([
+      'apps/payments/project.json',
+      'apps/payments/jest.config.ts',
+      'apps/payments/tsconfig.json',
+      'apps/payments/tsconfig.app.json',
+      'apps/payments/tsconfig.spec.json',
+      'apps/payments/src/main.ts',
+      'apps/payments/src/app.module.ts',
+      'apps/payments/src/payments.config.ts',
+      'apps/payments/src/payments.controller.ts',
+      'apps/payments/src/payments.service.ts',
+      'apps/payments/src/payments.service.spec.ts',
+      'apps/payments/test/payments.e2e-spec.ts',
+      'libs/contracts/src/lib/payments.contract.ts',
+      'libs/contracts/proto/payments.proto',
+      'apps/gateway/src/payments.controller.ts',
+    ])('creates %s', (path) => {
+      expect(tree.exists(path)).toBe(true);
+    });
+
+    it('leaves no template suffix or placeholder', () => {
+      const created = tree
+        .listChanges()
+        .filter((change) => change.type === 'CREATE')
+        .map((change) => change.path);
+
+      expect(created.filter((path) => /__\w+__/.test(path))).toEqual([]);
+      for (const path of created) {
+        expect(read(tree, path)).not.toMatch(/<%|%>/);
+      }
+    });
+
+    it('writes TypeScript without syntax errors', () => {
+      const typescriptFiles = tree
+        .listChanges()
+        .map((change) => change.path)
+        .filter((path) => path.endsWith('.ts'));
+
+      for (const path of typescriptFiles) {
+        expect({ path, errors: syntaxErrors(tree, path) }).toEqual({
+          path,
+          errors: [],
+        });
+      }
+    });
+
+    it('configures the project like the other apps', () => {
+      const project = readProjectConfiguration(tree, 'payments');
+
+      expect(project.projectType).toBe('application');
+      expect(project.sourceRoot).toBe('apps/payments/src');
+      expect(project.targets?.build).toMatchObject({
+        executor: '@nx/js:tsc',
+        options: {
+          outputPath: 'dist/apps/payments',
+          main: 'apps/payments/src/main.ts',
+          tsConfig: 'apps/payments/tsconfig.app.json',
+        },
+      });
+      expect(project.targets?.serve).toMatchObject({
+        executor: '@nx/js:node',
+        dependsOn: ['build'],
+        continuous: true,
+        options: { buildTarget: 'payments:build' },
+      });
+      expect(project.targets?.test).toMatchObject({
+        executor: '@nx/jest:jest',
+        options: { jestConfig: 'apps/payments/jest.config.ts' },
+      });
+      expect(project.targets?.lint).toEqual({ executor: '@nx/eslint:lint' });
+    });
+
+    it('tags the project with its scope and type', () => {
+      expect(readProjectConfiguration(tree, 'payments').tags).toEqual([
+        'scope:payments',
+        'type:app',
+      ]);
+    });
+
+    it('takes the next free port', () => {
+      expect(read(tree, 'apps/payments/src/payments.config.ts')).toContain(
+        "addressFromEnv('PAYMENTS', 3003, env)",
+      );
+    });
+
+    it('defaults the service to TCP', () => {
+      expect(read(tree, 'apps/payments/src/payments.config.ts')).toContain(
+        "export const DEFAULT_TRANSPORT = 'tcp';",
+      );
+    });
+
+    it('uses the service role and name in the app module', () => {
+      const appModule = read(tree, 'apps/payments/src/app.module.ts');
+
+      expect(appModule).toContain("role: 'service'");
+      expect(appModule).toContain("serviceName: 'payments'");
+    });
+
+    it('requires permissions on the message patterns', () => {
+      const controller = read(tree, 'apps/payments/src/payments.controller.ts');
+
+      expect(controller).toContain("@RequirePermission('payments:read')");
+      expect(controller).toContain("@RequirePermission('payments:write')");
+      expect(controller).toContain('@CurrentUser() user: UserContext');
+    });
+
+    it('adds the gateway entry and its imports', () => {
+      const services = read(tree, 'apps/gateway/src/services.ts');
+
+      expect(services).toContain(
+        "import { INVENTORY_GRPC, ORDERS_GRPC, PAYMENTS_GRPC } from '@platform/contracts';",
+      );
+      expect(services).toContain(
+        "import { PaymentsController } from './payments.controller';",
+      );
+      expect(services).toContain(
+        [
+          '  {',
+          "    service: 'payments',",
+          '    defaultPort: 3003,',
+          '    grpc: PAYMENTS_GRPC,',
+          '    controllers: [PaymentsController],',
+          '  },',
+        ].join('\n'),
+      );
+      expect(syntaxErrors(tree, 'apps/gateway/src/services.ts')).toEqual([]);
+    });
+
+    it('writes gateway routes that forward to the service', () => {
+      const controller = read(tree, 'apps/gateway/src/payments.controller.ts');
+
+      expect(controller).toContain("@Controller('payments')");
+      expect(controller).toContain("@InjectService('payments')");
+      expect(controller).toContain('PaymentsPatterns.list');
+      expect(controller).toContain('PaymentsPatterns.create');
+    });
+
+    it('exports the contract from the contracts index', () => {
+      expect(read(tree, 'libs/contracts/src/index.ts')).toBe(
+        "export * from './lib/dto';\nexport * from './lib/payments.contract';\n",
+      );
+    });
+
+    it('writes a gRPC contract that matches the proto file', () => {
+      const contract = read(
+        tree,
+        'libs/contracts/src/lib/payments.contract.ts',
+      );
+      const proto = read(tree, 'libs/contracts/proto/payments.proto');
+
+      expect(contract).toContain("package: 'platform.payments'");
+      expect(contract).toContain("service: 'PaymentsService'");
+      expect(proto).toContain('package platform.payments;');
+      expect(proto).toContain('service PaymentsService {');
+      for (const rpc of ['ListItems', 'CreateItem']) {
+        expect(contract).toContain(`rpc: '${rpc}'`);
+        expect(proto).toContain(`rpc ${rpc} (`);
+      }
+    });
+
+    it('adds the project to the root jest config', () => {
+      expect(read(tree, 'jest.config.ts')).toContain(
+        "'<rootDir>/e2e/jest.tcp.config.ts',\n    '<rootDir>/apps/payments'",
+      );
+    });
+
+    it('runs unit and e2e specs from the app jest config', () => {
+      const jestConfig = read(tree, 'apps/payments/jest.config.ts');
+
+      expect(jestConfig).toContain("preset: '../../jest.preset.js'");
+      expect(jestConfig).toContain("'<rootDir>/src/**/*.spec.ts'");
+      expect(jestConfig).toContain("'<rootDir>/test/**/*.e2e-spec.ts'");
+      expect(jestConfig).not.toContain('moduleNameMapper');
+    });
+  });
+
+  describe('ports', () => {
+    it('counts the ports of services generated before', async () => {
+      await generate(tree);
+
+      await generate(tree, { name: 'billing' });
+
+      expect(read(tree, 'apps/billing/src/billing.config.ts')).toContain(
+        "addressFromEnv('BILLING', 3004, env)",
+      );
+      expect(read(tree, 'apps/gateway/src/services.ts')).toContain(
+        'defaultPort: 3004',
+      );
+    });
+
+    it('uses a requested free port', async () => {
+      await generate(tree, { port: 4100 });
+
+      expect(read(tree, 'apps/payments/src/payments.config.ts')).toContain(
+        "addressFromEnv('PAYMENTS', 4100, env)",
+      );
+      expect(read(tree, 'apps/gateway/src/services.ts')).toContain(
+        'defaultPort: 4100',
+      );
+    });
+
+    it('starts above the gateway in a workspace without ports', async () => {
+      tree.write('apps/gateway/src/gateway.config.ts', '');
+      tree.write('apps/orders/src/orders.config.ts', '');
+      tree.write(
+        'apps/gateway/src/services.ts',
+        GATEWAY_SERVICES.replace(/defaultPort: \d+/g, 'defaultPort: 2000'),
+      );
+
+      await generate(tree);
+
+      expect(read(tree, 'apps/payments/src/payments.config.ts')).toContain(
+        "addressFromEnv('PAYMENTS', 3001, env)",
+      );
+    });
+  });
+
+  describe('options', () => {
+    it('adds extra tags after scope and type', async () => {
+      await generate(tree, { tags: 'team:billing, pci,,type:app' });
+
+      expect(readProjectConfiguration(tree, 'payments').tags).toEqual([
+        'scope:payments',
+        'type:app',
+        'team:billing',
+        'pci',
+      ]);
+    });
+
+    it('sets the transport as the default of service and gateway', async () => {
+      await generate(tree, { transport: 'nats' });
+
+      expect(read(tree, 'apps/payments/src/payments.config.ts')).toContain(
+        "export const DEFAULT_TRANSPORT = 'nats';",
+      );
+      expect(read(tree, 'apps/gateway/src/services.ts')).toContain(
+        "transport: 'nats',",
+      );
+    });
+
+    it('places the project in another directory', async () => {
+      await generate(tree, { directory: 'apps/billing/payments/' });
+
+      const project = readProjectConfiguration(tree, 'payments');
+      const jestConfig = read(tree, 'apps/billing/payments/jest.config.ts');
+      expect(project.root).toBe('apps/billing/payments');
+      expect(project.targets?.build?.options.outputPath).toBe(
+        'dist/apps/billing/payments',
+      );
+      expect(jestConfig).toContain("preset: '../../../jest.preset.js'");
+      expect(jestConfig).toContain("prefix: '<rootDir>/../../../'");
+      expect(read(tree, 'apps/billing/payments/tsconfig.json')).toContain(
+        '"extends": "../../../tsconfig.base.json"',
+      );
+      expect(read(tree, 'jest.config.ts')).toContain(
+        "'<rootDir>/apps/billing/payments'",
+      );
+      expect(
+        syntaxErrors(tree, 'apps/billing/payments/jest.config.ts'),
+      ).toEqual([]);
+    });
+
+    it('derives identifiers from a kebab-case name', async () => {
+      await generate(tree, { name: 'user-profiles' });
+
+      const contract = read(
+        tree,
+        'libs/contracts/src/lib/user-profiles.contract.ts',
+      );
+      expect(contract).toContain('export const UserProfilesPatterns');
+      expect(contract).toContain('export const USER_PROFILES_GRPC');
+      expect(contract).toContain("package: 'platform.user_profiles'");
+      expect(
+        read(tree, 'apps/user-profiles/src/user-profiles.config.ts'),
+      ).toContain("addressFromEnv('USER_PROFILES', 3003, env)");
+    });
+
+    // NOTE: formatting is checked in generate-in-workspace.spec.ts. Here
+    // formatFiles cannot load Prettier: it uses a dynamic import(), which
+    // Jest's CommonJS runtime rejects.
+  });
+
+  describe('errors', () => {
+    it.each([
+      ['upper case', 'Payments'],
+      ['an underscore', 'pay_ments'],
+      ['a leading digit', '1payments'],
+      ['a double dash', 'pay--ments'],
+      ['a trailing dash', 'payments-'],
+      ['41 characters', 'a'.repeat(41)],
+    ])('rejects a name with %s', async (_case, name) => {
+      await expect(generate(tree, { name })).rejects.toThrow(
+        `Invalid service name "${name}": use kebab-case`,
+      );
+    });
+
+    it('rejects a missing name', async () => {
+      await expect(generate(tree, { name: '' })).rejects.toThrow(
+        'Missing service name',
+      );
+    });
+
+    it.each(['gateway', 'health', 'me'])(
+      'rejects the reserved name %s',
+      async (name) => {
+        await expect(generate(tree, { name })).rejects.toThrow(
+          `The service name "${name}" is reserved`,
+        );
+      },
+    );
+
+    it('rejects the name of an existing project', async () => {
+      await expect(generate(tree, { name: 'orders' })).rejects.toThrow(
+        'A project named "orders" already exists in apps/orders. Choose another name',
+      );
+    });
+
+    it('rejects an existing directory', async () => {
+      tree.write('apps/payments/README.md', '# left over\n');
+
+      await expect(generate(tree)).rejects.toThrow(
+        'The folder apps/payments already exists. Choose another --directory',
+      );
+    });
+
+    it.each(['../payments', '/srv/payments', 'apps/./payments', 'C:/payments'])(
+      'rejects the directory %s',
+      async (directory) => {
+        await expect(generate(tree, { directory })).rejects.toThrow(
+          `Invalid --directory "${directory}": give a folder inside the workspace`,
+        );
+      },
+    );
+
+    it('rejects a port taken by a service', async () => {
+      tree.write(
+        'apps/orders/src/reports.config.ts',
+        "addressFromEnv('REPORTS', 4200, env);\n",
+      );
+
+      await expect(generate(tree, { port: 4200 })).rejects.toThrow(
+        'Port 4200 is taken: it is the default port of REPORTS in apps/orders/src/reports.config.ts. Choose another --port, or leave it out to take the next free port, 4201.',
+      );
+    });
+
+    it('rejects the port of the gateway', async () => {
+      await expect(generate(tree, { port: 3000 })).rejects.toThrow(
+        'Port 3000 is taken: it is the default port of GATEWAY',
+      );
+    });
+
+    it('rejects a port of the gateway service list', async () => {
+      tree.write(
+        'apps/orders/src/orders.config.ts',
+        "addressFromEnv('INVENTORY', 3002, env);\n",
+      );
+
+      await expect(generate(tree, { port: 3001 })).rejects.toThrow(
+        'Port 3001 is taken: it is the default port of orders in apps/gateway/src/services.ts',
+      );
+    });
+
+    it.each([80, 1023, 65536, 3003.5])(
+      'rejects the port %s as out of range',
+      async (port) => {
+        await expect(generate(tree, { port })).rejects.toThrow(
+          `Invalid --port ${port}: choose an integer from 1024 to 65535, or leave --port out to take the next free port, 3003.`,
+        );
+      },
+    );
+
+    it('rejects an unknown transport', async () => {
+      await expect(
+        generate(tree, {
+          transport: 'kafka' as ServiceGeneratorSchema['transport'],
+        }),
+      ).rejects.toThrow(
+        'Invalid --transport "kafka": choose one of tcp, nats, rmq, redis, grpc.',
+      );
+    });
+
+    it.each([
+      ['a space', 'team billing', 'tags are separated by commas'],
+      ['another type', 'type:lib', 'every generated service is type:app'],
+    ])('rejects a tag with %s', async (_case, tags, reason) => {
+      await expect(generate(tree, { tags })).rejects.toThrow(
+        `Invalid tag "${tags}" in --tags: ${reason}`,
+      );
+    });
+
+    it('rejects a contract file that exists', async () => {
+      tree.write('libs/contracts/src/lib/payments.contract.ts', '');
+
+      await expect(generate(tree)).rejects.toThrow(
+        'libs/contracts/src/lib/payments.contract.ts already exists, so the name "payments" is taken in a shared project.',
+      );
+    });
+
+    it('rejects a service the gateway lists already', async () => {
+      tree.write(
+        'apps/gateway/src/services.ts',
+        GATEWAY_SERVICES.replace("service: 'orders'", "service: 'payments'"),
+      );
+
+      await expect(generate(tree, { port: 4100 })).rejects.toThrow(
+        'apps/gateway/src/services.ts lists a service named "payments" already.',
+      );
+    });
+
+    it('rejects a gateway without the service list', async () => {
+      tree.write(
+        'apps/gateway/src/services.ts',
+        'export const SERVICES = [];\n',
+      );
+
+      await expect(generate(tree)).rejects.toThrow(
+        'apps/gateway/src/services.ts has no array DOWNSTREAM_SERVICES',
+      );
+    });
+
+    it('rejects a workspace without a gateway project', async () => {
+      tree.delete('apps/gateway');
+
+      await expect(generate(tree)).rejects.toThrow(
+        'This workspace has no project named "gateway"',
+      );
+    });
+
+    it('writes nothing when an option is invalid', async () => {
+      const before = tree.listChanges().length;
+
+      await expect(generate(tree, { port: 80 })).rejects.toThrow();
+
+      expect(tree.listChanges()).toHaveLength(before);
+    });
+  });
+});
+
+describe('schema.json', () => {
+  const schema = JSON.parse(
+    readFileSync(join(__dirname, 'schema.json'), 'utf-8'),
+  );
+
+  it('rejects unknown options', () => {
+    expect(schema.additionalProperties).toBe(false);
+  });
+
+  it('describes every option', () => {
+    for (const [name, property] of Object.entries<{ description?: string }>(
+      schema.properties,
+    )) {
+      expect({ name, description: property.description }).toEqual({
+        name,
+        description: expect.stringMatching(/\w{3,}/),
+      });
+    }
+  });
+
+  it('lists the options the generator reads', () => {
+    expect(Object.keys(schema.properties).sort()).toEqual([
+      'directory',
+      'name',
+      'port',
+      'skipFormat',
+      'tags',
+      'transport',
+    ]);
+    expect(schema.required).toEqual(['name']);
+  });
+
+  it('takes the name from the first argument or a prompt', () => {
+    expect(schema.properties.name.$default).toEqual({
+      $source: 'argv',
+      index: 0,
+    });
+    expect(schema.properties.name['x-prompt']).toEqual(expect.any(String));
+  });
+
+  it('offers every transport in its prompt', () => {
+    const transport = schema.properties.transport;
+
+    expect(transport.enum).toEqual([...TRANSPORTS]);
+    expect(transport.default).toBe('tcp');
+    expect(
+      transport['x-prompt'].items.map((item: { value: string }) => item.value),
+    ).toEqual([...TRANSPORTS]);
+  });
+
+  it('types the port as an integer', () => {
+    expect(schema.properties.port.type).toBe('integer');
+  });
+});
+
+describe('generators.json', () => {
+  const pluginRoot = join(__dirname, '..', '..', '..');
+  const packageJson = JSON.parse(
+    readFileSync(join(pluginRoot, 'package.json'), 'utf-8'),
+  );
+  const generators = JSON.parse(
+    readFileSync(join(pluginRoot, packageJson.generators), 'utf-8'),
+  );
+
+  it('names the package that nx g resolves', () => {
+    expect(packageJson.name).toBe('@platform/nx-plugin');
+  });
+
+  it('points the service generator at this folder', () => {
+    expect(generators.generators.service).toMatchObject({
+      factory: './src/generators/service/service',
+      schema: './src/generators/service/schema.json',
+    });
+  });
+});
