@@ -183,7 +183,8 @@ describe('serviceGenerator', () => {
         executor: '@nx/jest:jest',
         options: { jestConfig: 'apps/payments/jest.config.ts' },
       });
-      expect(project.targets?.lint).toEqual({ executor: '@nx/eslint:lint' });
+      // `lint` is inferred by @nx/eslint/plugin from the root config.
+      expect(project.targets?.lint).toBeUndefined();
     });
 
     it('tags the project with its scope and type', () => {

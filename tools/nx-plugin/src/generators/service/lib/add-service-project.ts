@@ -46,9 +46,6 @@ export function addServiceProject(
           jestConfig: joinPathFragments(projectRoot, 'jest.config.ts'),
         },
       },
-      lint: {
-        executor: '@nx/eslint:lint',
-      },
     },
   });
 
