@@ -7,6 +7,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   readlinkSync,
   rmSync,
   symlinkSync,
@@ -24,6 +25,29 @@ const SERVE_TIMEOUT_MS = 60_000;
 const NX_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
 /** Folders that are rebuilt or linked in the copy, never copied. */
 const SKIPPED_FOLDERS = /^(node_modules|dist|\.nx|data|coverage|tmp)(\/|$)/;
+/**
+ * The service to generate: `payments`, unless the workspace has one by that
+ * name already, as it does once a team has generated and committed it.
+ */
+const NAME = unusedServiceName('payments');
+const ENV_PREFIX = NAME.toUpperCase().replace(/-/g, '_');
+
+/** Returns `base`, or `base-2`, `base-3`... when an app or gateway entry has that name. */
+function unusedServiceName(base: string): string {
+  const services = readFileSync(
+    join(WORKSPACE_ROOT, 'apps/gateway/src/services.ts'),
+    'utf-8',
+  );
+  for (let suffix = 1; ; suffix++) {
+    const name = suffix === 1 ? base : `${base}-${suffix}`;
+    const taken =
+      existsSync(join(WORKSPACE_ROOT, 'apps', name)) ||
+      services.includes(`service: '${name}'`);
+    if (!taken) {
+      return name;
+    }
+  }
+}
 
 /**
  * Copies the workspace's tracked and untracked files, but not ignored ones,
@@ -188,16 +212,16 @@ describe('service generator in a copy of the workspace', () => {
     );
   });
 
-  it('generates payments with one command', async () => {
+  it(`generates ${NAME} with one command`, async () => {
     const output = await npx('generate', [
       'nx',
       'g',
       '@platform/nx-plugin:service',
-      'payments',
+      `${NAME}`,
       '--no-interactive',
     ]);
 
-    expect(output).toContain('CREATE apps/payments/project.json');
+    expect(output).toContain(`CREATE apps/${NAME}/project.json`);
     expect(output).toContain('UPDATE apps/gateway/src/services.ts');
   });
 
@@ -205,21 +229,21 @@ describe('service generator in a copy of the workspace', () => {
     await npx('prettier', [
       'prettier',
       '--check',
-      'apps/payments',
+      `apps/${NAME}`,
       'apps/gateway/src',
       'libs/contracts/src',
       'jest.config.ts',
     ]);
   });
 
-  it('builds payments', async () => {
-    await nx('build', 'payments');
+  it(`builds ${NAME}`, async () => {
+    await nx('build', `${NAME}`);
 
-    expect(existsSync(join(copy, 'dist/apps/payments/main.js'))).toBe(true);
+    expect(existsSync(join(copy, `dist/apps/${NAME}/main.js`))).toBe(true);
   });
 
-  it('passes the payments tests', async () => {
-    const output = await nx('test', 'payments');
+  it(`passes the ${NAME} tests`, async () => {
+    const output = await nx('test', `${NAME}`);
 
     expect(output).toMatch(/Tests:\s+\d+ passed, \d+ total/);
   });
@@ -230,8 +254,8 @@ describe('service generator in a copy of the workspace', () => {
     expect(existsSync(join(copy, 'dist/apps/gateway/main.js'))).toBe(true);
   });
 
-  it('lints payments', async () => {
-    await nx('lint', 'payments');
+  it(`lints ${NAME}`, async () => {
+    await nx('lint', `${NAME}`);
   });
 
   describe('served behind the gateway', () => {
@@ -263,7 +287,7 @@ describe('service generator in a copy of the workspace', () => {
     }
 
     beforeAll(async () => {
-      const [gatewayPort, paymentsPort, ordersPort, inventoryPort] =
+      const [gatewayPort, servicePort, ordersPort, inventoryPort] =
         await Promise.all([freePort(), freePort(), freePort(), freePort()]);
       const env = {
         NODE_ENV: 'test',
@@ -271,7 +295,7 @@ describe('service generator in a copy of the workspace', () => {
         JWT_SECRET: jwtSecret,
         USER_CONTEXT_SECRET: randomBytes(32).toString('hex'),
         GATEWAY_PORT: String(gatewayPort),
-        PAYMENTS_PORT: String(paymentsPort),
+        [`${ENV_PREFIX}_PORT`]: String(servicePort),
         // Orders and inventory are not started. Free ports for them keep the
         // gateway's start-up connections away from whatever listens on the
         // default ports 3001 and 3002.
@@ -282,14 +306,14 @@ describe('service generator in a copy of the workspace', () => {
       gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 
       // One after the other: two Nx runs at once would share the copy's cache.
-      await serve('payments', env);
+      await serve(`${NAME}`, env);
       await serve('gateway', env);
     }, 2 * SERVE_TIMEOUT_MS);
 
-    it('returns the caller id on GET /payments', async () => {
+    it(`returns the caller id on GET /${NAME}`, async () => {
       const result = await get(
-        '/payments',
-        token('alice', ['payments:read', 'payments:write']),
+        `/${NAME}`,
+        token('alice', [`${NAME}:read`, `${NAME}:write`]),
       );
 
       expect(result).toEqual({
@@ -299,20 +323,20 @@ describe('service generator in a copy of the workspace', () => {
     });
 
     it('returns 403 without the permission', async () => {
-      const result = await get('/payments', token('bob', ['orders:read']));
+      const result = await get(`/${NAME}`, token('bob', ['orders:read']));
 
       expect(result).toEqual({
         status: 403,
         body: {
           statusCode: 403,
-          message: 'Missing permission: payments:read.',
+          message: `Missing permission: ${NAME}:read.`,
           error: 'Forbidden',
         },
       });
     });
 
     it('returns 401 without a valid token', async () => {
-      const result = await get('/payments', 'not-a-token');
+      const result = await get(`/${NAME}`, 'not-a-token');
 
       expect(result.status).toBe(401);
     });

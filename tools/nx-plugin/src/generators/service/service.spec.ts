@@ -12,11 +12,44 @@ import { TRANSPORTS } from './lib/normalize-options';
 import { ServiceGeneratorSchema } from './schema';
 import { serviceGenerator } from './service';
 
-/** The gateway's real service list, which the generator edits. */
-const GATEWAY_SERVICES = readFileSync(
-  join(__dirname, '../../../../../apps/gateway/src/services.ts'),
-  'utf-8',
-);
+/**
+ * The gateway's service list as the workspace ships it, with orders and
+ * inventory only. A copy, not the real file, so that services a team has
+ * generated since do not change what these specs expect.
+ */
+const GATEWAY_SERVICES = `import { Type } from '@nestjs/common';
+import { INVENTORY_GRPC, ORDERS_GRPC } from '@platform/contracts';
+import {
+  ContextTransportName,
+  GrpcServiceContract,
+} from '@platform/user-context';
+
+import { InventoryController } from './inventory.controller';
+import { OrdersController } from './orders.controller';
+
+export interface DownstreamService {
+  service: string;
+  defaultPort: number;
+  grpc: GrpcServiceContract;
+  transport?: ContextTransportName;
+  controllers: Type<unknown>[];
+}
+
+export const DOWNSTREAM_SERVICES: DownstreamService[] = [
+  {
+    service: 'orders',
+    defaultPort: 3001,
+    grpc: ORDERS_GRPC,
+    controllers: [OrdersController],
+  },
+  {
+    service: 'inventory',
+    defaultPort: 3002,
+    grpc: INVENTORY_GRPC,
+    controllers: [InventoryController],
+  },
+];
+`;
 
 const ROOT_JEST_CONFIG = `export default {
   projects: [
