@@ -8,15 +8,23 @@ import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+const DEEP_IMPORT_MESSAGE =
+  'Import a lib through its public alias (`@platform/<lib>`) only; export what you need from its index.ts.';
+/** A module path that reaches past a lib's index: `@platform/<lib>/...`. */
+const DEEP_IMPORT = '/^@platform\\u002F[^\\u002F]+\\u002F/';
+
 export default tseslint.config(
   {
+    // Anchored at the workspace root, like .gitignore: a source folder
+    // named data or tmp inside a project is still linted.
     ignores: [
       '**/node_modules',
-      '**/dist',
-      '**/coverage',
-      '**/data',
-      '**/tmp',
-      '**/.nx',
+      'dist',
+      'libs/*/dist',
+      'coverage',
+      'data',
+      'tmp',
+      '.nx',
       'bench/results',
     ],
   },
@@ -30,6 +38,11 @@ export default tseslint.config(
         'error',
         {
           enforceBuildableLibDependency: true,
+          // The lazy-loading check is for front-end routes. In a Nest app a
+          // dynamic import() of a lib (a spec after jest.resetModules(), an
+          // optional feature) would otherwise fail every static import of
+          // that lib elsewhere in the project.
+          checkDynamicDependenciesExceptions: ['@platform/*'],
           banTransitiveDependencies: true,
           allow: [],
           depConstraints: [
@@ -66,10 +79,31 @@ export default tseslint.config(
           patterns: [
             {
               group: ['@platform/*/*'],
-              message:
-                'Import a lib through its public alias (`@platform/<lib>`) only; export what you need from its index.ts.',
+              message: DEEP_IMPORT_MESSAGE,
             },
           ],
+        },
+      ],
+      // no-restricted-imports sees only import and export statements, so
+      // the same deep paths are banned in import(), require(), import types
+      // and `import x = require()`.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `ImportExpression[source.value=${DEEP_IMPORT}]`,
+          message: DEEP_IMPORT_MESSAGE,
+        },
+        {
+          selector: `CallExpression[callee.name='require'][arguments.0.value=${DEEP_IMPORT}]`,
+          message: DEEP_IMPORT_MESSAGE,
+        },
+        {
+          selector: `TSImportType[argument.literal.value=${DEEP_IMPORT}]`,
+          message: DEEP_IMPORT_MESSAGE,
+        },
+        {
+          selector: `TSExternalModuleReference[expression.value=${DEEP_IMPORT}]`,
+          message: DEEP_IMPORT_MESSAGE,
         },
       ],
       // A `let` assigned once, after a closure that reads it was built, is

@@ -73,6 +73,18 @@ describe('module boundaries', () => {
       importing('OrdersPatterns', '@platform/contracts'),
       /^@nx\/enforce-module-boundaries: Circular dependency/,
     ],
+    [
+      'a dynamic import past a lib index',
+      'apps/orders/src/violation.ts',
+      "export const later = () =>\n  import('@platform/user-context/src/lib/transport/envelope-gate');\n",
+      /^no-restricted-syntax: .*public alias/,
+    ],
+    [
+      'an import type past a lib index',
+      'apps/orders/src/violation.ts',
+      "export type Gate = typeof import('@platform/user-context/src/lib/transport/envelope-gate');\n",
+      /^no-restricted-syntax: .*public alias/,
+    ],
   ])('should reject %s', (_case, filePath, text, rule) => {
     expect(lintAs(filePath, text)).toEqual([expect.stringMatching(rule)]);
   });
@@ -81,6 +93,15 @@ describe('module boundaries', () => {
     const messages = lintAs(
       'apps/orders/src/allowed.ts',
       importing('UserContextModule', '@platform/user-context'),
+    );
+
+    expect(messages).toEqual([]);
+  });
+
+  it('should accept a dynamic import of a lib alias', () => {
+    const messages = lintAs(
+      'apps/orders/src/allowed.ts',
+      "export const later = () => import('@platform/contracts');\n",
     );
 
     expect(messages).toEqual([]);
