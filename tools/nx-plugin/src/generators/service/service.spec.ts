@@ -425,6 +425,38 @@ describe('serviceGenerator', () => {
       ).toContain("addressFromEnv('USER_PROFILES', 3003, env)");
     });
 
+    it('derives the env prefix by the rule of the gateway', () => {
+      const gatewayRule = readFileSync(
+        join(
+          __dirname,
+          '../../../../../apps/gateway/src/inject-service.decorator.ts',
+        ),
+        'utf-8',
+      );
+
+      expect(gatewayRule).toContain(
+        "return service.toUpperCase().replace(/-/g, '_');",
+      );
+    });
+
+    it.each([
+      ['payments-2', 'PAYMENTS_2'],
+      ['v-2-api', 'V_2_API'],
+      ['log-4j', 'LOG_4J'],
+      ['pay-2fa', 'PAY_2FA'],
+    ])('gives %s the env prefix of the gateway', async (name, prefix) => {
+      await generate(tree, { name });
+
+      const config = read(tree, `apps/${name}/src/${name}.config.ts`);
+      const e2e = read(tree, `apps/${name}/test/${name}.e2e-spec.ts`);
+      expect(config).toContain(`addressFromEnv('${prefix}', 3003, env)`);
+      expect(config).toContain(`\`${prefix}_PORT\``);
+      expect(e2e).toContain(`${prefix}_PORT: String(port)`);
+      expect(read(tree, 'apps/gateway/src/services.ts')).toContain(
+        `grpc: ${prefix}_GRPC,`,
+      );
+    });
+
     // NOTE: formatting is checked in generate-in-workspace.spec.ts. Here
     // formatFiles cannot load Prettier: it uses a dynamic import(), which
     // Jest's CommonJS runtime rejects.

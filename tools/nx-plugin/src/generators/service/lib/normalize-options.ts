@@ -74,7 +74,8 @@ export function normalizeOptions(
     'contracts',
     'its message patterns, DTO and .proto file',
   );
-  const { className, constantName, propertyName } = names(name);
+  const { className, propertyName } = names(name);
+  const constantName = envPrefixOf(name);
   const options: NormalizedServiceOptions = {
     name,
     className,
@@ -100,6 +101,17 @@ export function normalizeOptions(
     }
   }
   return options;
+}
+
+/**
+ * Returns the prefix of the service's environment variables and constants,
+ * `PAYMENTS_2` for `payments-2`: the same rule as `envPrefix()` in
+ * apps/gateway/src/inject-service.decorator.ts, so that the service and the
+ * gateway read the same `<NAME>_PORT`. `names().constantName` differs from
+ * it when a digit follows a dash (`PAYMENTS2`).
+ */
+export function envPrefixOf(name: string): string {
+  return name.toUpperCase().replace(/-/g, '_');
 }
 
 /** Files the generator adds to the gateway and the contracts library. */
