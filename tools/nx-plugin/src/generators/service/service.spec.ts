@@ -137,6 +137,21 @@ function syntaxErrors(tree: Tree, path: string): string[] {
   );
 }
 
+/** Expects every created or changed TypeScript file to parse without errors. */
+function expectNoSyntaxErrors(tree: Tree): void {
+  const typescriptFiles = tree
+    .listChanges()
+    .map((change) => change.path)
+    .filter((path) => path.endsWith('.ts'));
+
+  for (const path of typescriptFiles) {
+    expect({ path, errors: syntaxErrors(tree, path) }).toEqual({
+      path,
+      errors: [],
+    });
+  }
+}
+
 describe('serviceGenerator', () => {
   let tree: Tree;
 
@@ -180,17 +195,7 @@ describe('serviceGenerator', () => {
     });
 
     it('writes TypeScript without syntax errors', () => {
-      const typescriptFiles = tree
-        .listChanges()
-        .map((change) => change.path)
-        .filter((path) => path.endsWith('.ts'));
-
-      for (const path of typescriptFiles) {
-        expect({ path, errors: syntaxErrors(tree, path) }).toEqual({
-          path,
-          errors: [],
-        });
-      }
+      expectNoSyntaxErrors(tree);
     });
 
     it('configures the project like the other apps', () => {
@@ -457,6 +462,46 @@ describe('serviceGenerator', () => {
       );
     });
 
+    it.each([
+      'delete',
+      'class',
+      'import',
+      'export',
+      'package',
+      'public',
+      'default',
+      'new',
+      'this',
+      'void',
+      'yield',
+      'let',
+      'static',
+      'enum',
+      'function',
+      'in',
+      'null',
+      'super',
+      'true',
+      'typeof',
+      'eval',
+      'arguments',
+    ])('writes valid TypeScript for the name %s', async (name) => {
+      await generate(tree, { name });
+
+      expectNoSyntaxErrors(tree);
+    });
+
+    it('names the controller members service and client', async () => {
+      await generate(tree, { name: 'delete' });
+
+      const controller = read(tree, 'apps/delete/src/delete.controller.ts');
+      const route = read(tree, 'apps/gateway/src/delete.controller.ts');
+      expect(controller).toContain('private readonly service: DeleteService');
+      expect(controller).toContain('this.service.list(user)');
+      expect(route).toContain('private readonly client: ServiceClient');
+      expect(route).toContain('this.client.send(DeletePatterns.list, {})');
+    });
+
     // NOTE: formatting is checked in generate-in-workspace.spec.ts. Here
     // formatFiles cannot load Prettier: it uses a dynamic import(), which
     // Jest's CommonJS runtime rejects.
@@ -605,6 +650,17 @@ describe('serviceGenerator', () => {
 
       await expect(generate(tree)).rejects.toThrow(
         'This workspace has no project named "gateway"',
+      );
+    });
+
+    it('rejects generated code with syntax errors', async () => {
+      tree.write(
+        'apps/gateway/src/services.ts',
+        `${GATEWAY_SERVICES}const = ;\n`,
+      );
+
+      await expect(generate(tree)).rejects.toThrow(
+        'The generated TypeScript has syntax errors, so nothing was written.',
       );
     });
 

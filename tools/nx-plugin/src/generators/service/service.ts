@@ -4,6 +4,7 @@ import { addContract } from './lib/add-contract';
 import { addGatewayRoute } from './lib/add-gateway-route';
 import { addJestProject } from './lib/add-jest-project';
 import { addServiceProject } from './lib/add-service-project';
+import { checkSyntax } from './lib/check-syntax';
 import { normalizeOptions } from './lib/normalize-options';
 import { ServiceGeneratorSchema } from './schema';
 
@@ -22,6 +23,7 @@ export async function serviceGenerator(
   addContract(tree, options);
   addGatewayRoute(tree, options);
   addJestProject(tree, options);
+  checkSyntax(tree);
 
   if (!options.skipFormat) {
     await formatFiles(tree);

@@ -16,8 +16,6 @@ export interface NormalizedServiceOptions {
   name: string;
   /** Prefix of class names: `Payments`. */
   className: string;
-  /** Name of class members: `payments`, `userProfiles`. */
-  propertyName: string;
   /** Prefix of constants and environment variables: `PAYMENTS`. */
   constantName: string;
   /** Package of the `.proto` file: `platform.payments`. */
@@ -74,12 +72,11 @@ export function normalizeOptions(
     'contracts',
     'its message patterns, DTO and .proto file',
   );
-  const { className, propertyName } = names(name);
+  const { className } = names(name);
   const constantName = envPrefixOf(name);
   const options: NormalizedServiceOptions = {
     name,
     className,
-    propertyName,
     constantName,
     protoPackage: `platform.${constantName.toLowerCase()}`,
     transport,
