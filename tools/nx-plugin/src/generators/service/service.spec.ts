@@ -653,6 +653,92 @@ describe('serviceGenerator', () => {
       );
     });
 
+    it('rejects a name whose model the contracts export', async () => {
+      tree.write(
+        'libs/contracts/src/lib/models.ts',
+        'export interface OrderItem {\n  sku: string;\n}\n',
+      );
+
+      await expect(generate(tree, { name: 'order' })).rejects.toThrow(
+        'The service name "order" clashes with existing code: libs/contracts/src/lib/models.ts exports OrderItem already. Choose another name',
+      );
+    });
+
+    it.each([
+      ['a class', 'export class CreatePaymentsItemDto {}'],
+      ['a constant', 'export const PAYMENTS_GRPC = {};'],
+      ['a type', 'export type PaymentsList = string[];'],
+      ['a named export', 'const x = 1;\nexport { x as PaymentsPatterns };'],
+    ])('rejects a contracts export as %s', async (_case, text) => {
+      tree.write('libs/contracts/src/lib/other.ts', `${text}\n`);
+
+      await expect(generate(tree)).rejects.toThrow(
+        'The service name "payments" clashes with existing code: libs/contracts/src/lib/other.ts exports',
+      );
+    });
+
+    it('ignores contracts exports in specs and comments', async () => {
+      tree.write(
+        'libs/contracts/src/lib/other.spec.ts',
+        'export interface PaymentsItem {}\n',
+      );
+      tree.write(
+        'libs/contracts/src/lib/other.ts',
+        '// export interface PaymentsItem {}\nexport const X = 1;\n',
+      );
+
+      await expect(generate(tree)).resolves.toBeDefined();
+    });
+
+    it('rejects a controller the gateway exports', async () => {
+      tree.write(
+        'apps/gateway/src/legacy.ts',
+        'export class PaymentsController {}\n',
+      );
+
+      await expect(generate(tree)).rejects.toThrow(
+        'apps/gateway/src/legacy.ts exports PaymentsController already',
+      );
+    });
+
+    it('rejects a proto package that exists', async () => {
+      tree.write(
+        'libs/contracts/proto/legacy.proto',
+        'syntax = "proto3";\npackage platform.payments;\n',
+      );
+
+      await expect(generate(tree)).rejects.toThrow(
+        'libs/contracts/proto/legacy.proto declares the .proto package platform.payments already',
+      );
+    });
+
+    it('rejects the class name of a generated service', async () => {
+      await generate(tree, { name: 'pay-2' });
+
+      await expect(generate(tree, { name: 'pay2' })).rejects.toThrow(
+        'The service name "pay2" clashes with existing code',
+      );
+    });
+
+    it('rejects the class name of a gateway entry', async () => {
+      tree.write(
+        'apps/gateway/src/services.ts',
+        GATEWAY_SERVICES.replace("service: 'orders'", "service: 'pay-2'"),
+      );
+
+      await expect(generate(tree, { name: 'pay2' })).rejects.toThrow(
+        'The service name "pay2" clashes with existing code: the entry of DOWNSTREAM_SERVICES "pay-2" has the same class name prefix, Pay2.',
+      );
+    });
+
+    it('rejects the class name of a project', async () => {
+      addProjectConfiguration(tree, 'pay_2', { root: 'libs/pay_2' });
+
+      await expect(generate(tree, { name: 'pay-2' })).rejects.toThrow(
+        'The service name "pay-2" clashes with existing code: the project "pay_2" has the same class name prefix, Pay2.',
+      );
+    });
+
     it('rejects generated code with syntax errors', async () => {
       tree.write(
         'apps/gateway/src/services.ts',

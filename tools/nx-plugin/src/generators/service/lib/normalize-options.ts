@@ -8,6 +8,8 @@ import {
 } from '@nx/devkit';
 
 import { ServiceGeneratorSchema, ServiceTransport } from '../schema';
+import { envPrefixOf } from './env-prefix';
+import { checkNameClashes } from './name-clashes';
 import { choosePort } from './used-ports';
 
 /** The generator's options after validation, with every default filled in. */
@@ -97,18 +99,8 @@ export function normalizeOptions(
       );
     }
   }
+  checkNameClashes(tree, projects, options);
   return options;
-}
-
-/**
- * Returns the prefix of the service's environment variables and constants,
- * `PAYMENTS_2` for `payments-2`: the same rule as `envPrefix()` in
- * apps/gateway/src/inject-service.decorator.ts, so that the service and the
- * gateway read the same `<NAME>_PORT`. `names().constantName` differs from
- * it when a digit follows a dash (`PAYMENTS2`).
- */
-export function envPrefixOf(name: string): string {
-  return name.toUpperCase().replace(/-/g, '_');
 }
 
 /** Files the generator adds to the gateway and the contracts library. */
