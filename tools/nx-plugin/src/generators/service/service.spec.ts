@@ -559,6 +559,58 @@ describe('serviceGenerator', () => {
       },
     );
 
+    it.each(['data', 'dist', 'tmp', 'coverage'])(
+      'rejects the name %s for its ignored folder',
+      async (name) => {
+        await expect(generate(tree, { name })).rejects.toThrow(
+          `Invalid default folder apps/${name} of the service: git ignores or tools own folders named ${name}`,
+        );
+      },
+    );
+
+    it('takes an ignored name with another directory', async () => {
+      await generate(tree, { name: 'data', directory: 'apps/data-store' });
+
+      expect(readProjectConfiguration(tree, 'data').root).toBe(
+        'apps/data-store',
+      );
+    });
+
+    it.each([
+      ['.git/svc', '.git'],
+      ['node_modules/svc', 'node_modules'],
+      ['dist/svc', 'dist'],
+      ['tmp/svc', 'tmp'],
+      ['apps/coverage/svc', 'coverage'],
+      ['.nx/svc', '.nx'],
+      ['libs/data', 'data'],
+    ])('rejects the ignored directory %s', async (directory, folder) => {
+      await expect(generate(tree, { directory })).rejects.toThrow(
+        `Invalid --directory "${directory}": git ignores or tools own folders named ${folder}`,
+      );
+    });
+
+    it.each([
+      ['apps/Payments', 'Payments'],
+      ['apps/pay ments', 'pay ments'],
+      ['apps/-payments', '-payments'],
+      ['apps/pay_ments', 'pay_ments'],
+      ["apps/x',require('child_process'),'y", "x',require('child_process'),'y"],
+    ])('rejects the directory segment of %s', async (directory, part) => {
+      await expect(generate(tree, { directory })).rejects.toThrow(
+        `Invalid --directory "${directory}": the folder name "${part}" must contain only lower-case letters, digits and dashes`,
+      );
+    });
+
+    it.each(['apps/gateway', 'apps/gateway/src/nested'])(
+      'rejects the directory %s inside a project',
+      async (directory) => {
+        await expect(generate(tree, { directory })).rejects.toThrow(
+          `Invalid --directory "${directory}": it is inside the project gateway in apps/gateway`,
+        );
+      },
+    );
+
     it('rejects a port taken by a service', async () => {
       tree.write(
         'apps/orders/src/reports.config.ts',

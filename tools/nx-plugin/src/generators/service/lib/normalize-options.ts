@@ -66,7 +66,9 @@ export function normalizeOptions(
   const transport = validateTransport(schema.transport ?? 'tcp');
   const projectRoot = validateDirectory(
     tree,
+    projects,
     schema.directory ?? `apps/${name}`,
+    schema.directory === undefined,
   );
   const gateway = requireProject(projects, 'gateway', 'its HTTP routes');
   const contracts = requireProject(
@@ -158,12 +160,41 @@ function validateTransport(transport: string): ServiceTransport {
   return transport as ServiceTransport;
 }
 
-function validateDirectory(tree: Tree, directory: string): string {
+/** A folder name of the project's path: lower-case letters, digits and dashes. */
+const DIRECTORY_SEGMENT = /^[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * Folder names a project path cannot contain: git ignores them (the
+ * workspace's .gitignore lists node_modules, dist, data, coverage and tmp),
+ * or Git and Nx keep their own state there.
+ */
+const IGNORED_FOLDERS = new Set([
+  'node_modules',
+  'dist',
+  'tmp',
+  'coverage',
+  'data',
+  '.git',
+  '.nx',
+]);
+
+function validateDirectory(
+  tree: Tree,
+  projects: Map<string, ProjectConfiguration>,
+  directory: string,
+  isDefault: boolean,
+): string {
   const normalized = directory
     .replace(/\\/g, '/')
     .replace(/^\.\//, '')
     .replace(/\/+$/, '');
   const parts = normalized.split('/');
+  const invalid = isDefault
+    ? `Invalid default folder ${directory} of the service`
+    : `Invalid --directory "${directory}"`;
+  const fix = isDefault
+    ? 'Choose another service name, or pass --directory'
+    : 'Choose another --directory';
   if (
     normalized === '' ||
     normalized.startsWith('/') ||
@@ -171,8 +202,32 @@ function validateDirectory(tree: Tree, directory: string): string {
     parts.some((part) => part === '' || part === '.' || part === '..')
   ) {
     throw new Error(
-      `Invalid --directory "${directory}": give a folder inside the workspace, relative to its root, such as apps/payments.`,
+      `${invalid}: give a folder inside the workspace, relative to its root, such as apps/payments.`,
     );
+  }
+  const ignored = parts.find((part) => IGNORED_FOLDERS.has(part));
+  if (ignored) {
+    throw new Error(
+      `${invalid}: git ignores or tools own folders named ${ignored}, so the project would not be committed. ${fix}, such as apps/payments.`,
+    );
+  }
+  const badPart = parts.find((part) => !DIRECTORY_SEGMENT.test(part));
+  if (badPart !== undefined) {
+    throw new Error(
+      `${invalid}: the folder name "${badPart}" must contain only lower-case letters, digits and dashes, and start with a letter or digit. ${fix}, such as apps/payments.`,
+    );
+  }
+  for (const [projectName, project] of projects) {
+    const root = project.root.replace(/\/+$/, '');
+    if (
+      root !== '' &&
+      root !== '.' &&
+      (normalized === root || normalized.startsWith(`${root}/`))
+    ) {
+      throw new Error(
+        `${invalid}: it is inside the project ${projectName} in ${root}, and a project cannot contain another. ${fix}, such as apps/payments.`,
+      );
+    }
   }
   if (tree.exists(normalized)) {
     throw new Error(
