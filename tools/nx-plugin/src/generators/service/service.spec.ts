@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 
-import { TRANSPORTS } from './lib/normalize-options';
+import { addJestProject } from './lib/add-jest-project';
+import { NormalizedServiceOptions, TRANSPORTS } from './lib/normalize-options';
 import { ServiceGeneratorSchema } from './schema';
 import { serviceGenerator } from './service';
 
@@ -809,6 +810,40 @@ describe('serviceGenerator', () => {
 
       expect(tree.listChanges()).toHaveLength(before);
     });
+  });
+});
+
+describe('addJestProject', () => {
+  it('writes the project path as a string literal', () => {
+    const tree = createWorkspace();
+    const projectRoot =
+      "apps/x',require('child_process').execSync('touch /tmp/p'),'y\\";
+
+    addJestProject(tree, {
+      name: 'x',
+      projectRoot,
+    } as NormalizedServiceOptions);
+
+    const source = ts.createSourceFile(
+      'jest.config.ts',
+      read(tree, 'jest.config.ts'),
+      ts.ScriptTarget.Latest,
+    );
+    const strings: string[] = [];
+    const visit = (node: ts.Node): void => {
+      if (ts.isStringLiteral(node)) {
+        strings.push(node.text);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    expect(syntaxErrors(tree, 'jest.config.ts')).toEqual([]);
+    expect(strings).toEqual([
+      '<rootDir>/libs/contracts',
+      '<rootDir>/e2e/jest.tcp.config.ts',
+      `<rootDir>/${projectRoot}`,
+    ]);
+    expect(read(tree, 'jest.config.ts')).not.toContain("require('");
   });
 });
 

@@ -5,6 +5,7 @@ import {
   appendToArray,
   findArrayProperty,
   parseSource,
+  stringLiteral,
 } from './typescript-edits';
 
 const ROOT_JEST_CONFIG = 'jest.config.ts';
@@ -30,7 +31,11 @@ export function addJestProject(
   tree.write(
     ROOT_JEST_CONFIG,
     applyChangesToString(source.text, [
-      appendToArray(source, projects, `'<rootDir>/${options.projectRoot}'`),
+      appendToArray(
+        source,
+        projects,
+        stringLiteral(`<rootDir>/${options.projectRoot}`),
+      ),
     ]),
   );
 }

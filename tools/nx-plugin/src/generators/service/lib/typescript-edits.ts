@@ -136,6 +136,21 @@ export function addNamedImport(
   ];
 }
 
+/**
+ * Returns `text` as a single-quoted TypeScript string literal, with quotes,
+ * backslashes and line breaks escaped, so that it cannot end the string.
+ */
+export function stringLiteral(text: string): string {
+  const source = ts.createSourceFile('literal.ts', '', ts.ScriptTarget.Latest);
+  return ts
+    .createPrinter()
+    .printNode(
+      ts.EmitHint.Expression,
+      ts.factory.createStringLiteral(text, true),
+      source,
+    );
+}
+
 function asArrayLiteral(
   expression: ts.Expression,
 ): ts.ArrayLiteralExpression | undefined {
