@@ -537,6 +537,22 @@ describe('serviceGenerator', () => {
       },
     );
 
+    it('rejects constructor with its reason', async () => {
+      await expect(generate(tree, { name: 'constructor' })).rejects.toThrow(
+        'The service name "constructor" is reserved: Nx 23 looks project names up in plain objects',
+      );
+    });
+
+    it.each(['to-string', 'has-own-property', 'value-of'])(
+      'takes the Object member name %s',
+      async (name) => {
+        await generate(tree, { name });
+
+        expect(readProjectConfiguration(tree, name).root).toBe(`apps/${name}`);
+        expectNoSyntaxErrors(tree);
+      },
+    );
+
     it('rejects the name of an existing project', async () => {
       await expect(generate(tree, { name: 'orders' })).rejects.toThrow(
         'A project named "orders" already exists in apps/orders. Choose another name',

@@ -48,13 +48,22 @@ export const TRANSPORTS: readonly ServiceTransport[] = [
 const NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const MAX_NAME_LENGTH = 40;
 
-/** Names a service cannot take, with the reason. */
-const RESERVED_NAMES: Record<string, string> = {
-  gateway:
+/**
+ * Names a service cannot take, with the reason. A Map, so that names of
+ * Object.prototype members such as `constructor` are not found in it.
+ */
+const RESERVED_NAMES = new Map<string, string>([
+  [
+    'gateway',
     'the HTTP gateway has that name, and a service named so would read its GATEWAY_HOST and GATEWAY_PORT',
-  health: 'the gateway serves GET /health itself',
-  me: 'the gateway serves GET /me itself',
-};
+  ],
+  ['health', 'the gateway serves GET /health itself'],
+  ['me', 'the gateway serves GET /me itself'],
+  [
+    'constructor',
+    'Nx 23 looks project names up in plain objects, so it reports a project named constructor as defined twice and cannot read the workspace',
+  ],
+]);
 
 /** Validates the options and fills in every default, before anything is written. */
 export function normalizeOptions(
@@ -137,9 +146,10 @@ function validateName(
       `Invalid service name "${name}": use kebab-case of at most ${MAX_NAME_LENGTH} characters, lower-case words of letters and digits joined by single dashes and starting with a letter, such as "payments" or "user-profiles".`,
     );
   }
-  if (RESERVED_NAMES[name]) {
+  const reservedBecause = RESERVED_NAMES.get(name);
+  if (reservedBecause) {
     throw new Error(
-      `The service name "${name}" is reserved: ${RESERVED_NAMES[name]}. Choose another name.`,
+      `The service name "${name}" is reserved: ${reservedBecause}. Choose another name.`,
     );
   }
   const existing = projects.get(name);
