@@ -355,6 +355,36 @@ describe('serviceGenerator', () => {
       );
     });
 
+    it.each([
+      [40000, 3003],
+      [32767, 3003],
+      [4221, 4223],
+    ])('picks the next port beside a port %s', async (usedPort, expected) => {
+      tree.write(
+        'apps/orders/src/reports.config.ts',
+        `addressFromEnv('REPORTS', ${usedPort}, env);\n`,
+      );
+
+      await generate(tree);
+
+      expect(read(tree, 'apps/payments/src/payments.config.ts')).toContain(
+        `addressFromEnv('PAYMENTS', ${expected}, env)`,
+      );
+    });
+
+    it.each([
+      [4222, 'NATS'],
+      [5672, 'RabbitMQ'],
+      [6379, 'Redis'],
+      [5432, 'PostgreSQL'],
+      [3306, 'MySQL'],
+      [1883, 'MQTT'],
+    ])('rejects the broker port %s', async (port, broker) => {
+      await expect(generate(tree, { port })).rejects.toThrow(
+        `Invalid --port ${port}: it is the default port of ${broker}, which may run beside the apps. Choose another --port, or leave it out to take the next free port, 3003.`,
+      );
+    });
+
     it('starts above the gateway in a workspace without ports', async () => {
       tree.write('apps/gateway/src/gateway.config.ts', '');
       tree.write('apps/orders/src/orders.config.ts', '');

@@ -15,6 +15,22 @@ export const GATEWAY_DEFAULT_PORT = 3000;
 /** Ports below 1024 need root on Linux. */
 export const MIN_PORT = 1024;
 export const MAX_PORT = 65535;
+/**
+ * Highest default port the generator picks by itself: Linux hands out
+ * ephemeral ports from 32768 (net.ipv4.ip_local_port_range), where an
+ * outgoing connection may hold the port when the service starts.
+ */
+export const MAX_DEFAULT_PORT = 32767;
+
+/** Default ports of the brokers and databases that run beside the apps locally. */
+export const BROKER_PORTS = new Map<number, string>([
+  [1883, 'MQTT'],
+  [3306, 'MySQL'],
+  [4222, 'NATS'],
+  [5432, 'PostgreSQL'],
+  [5672, 'RabbitMQ'],
+  [6379, 'Redis'],
+]);
 
 const SPEC_FILE = /\.(e2e-)?spec\.ts$|\.d\.ts$/;
 
@@ -37,22 +53,52 @@ export function findUsedPorts(tree: Tree): PortUse[] {
   return uses;
 }
 
-/** Returns one above the highest port in use, and never less than the gateway's port plus one. */
-export function nextFreePort(uses: PortUse[]): number {
-  return Math.max(GATEWAY_DEFAULT_PORT, ...uses.map((use) => use.port)) + 1;
+/**
+ * Returns the default port for a new service: one above the highest port
+ * in use up to MAX_DEFAULT_PORT (and above the gateway's), skipping ports
+ * in use and broker ports. When that passes MAX_DEFAULT_PORT, returns the
+ * lowest free port above the gateway's instead, or undefined when none is
+ * left up to MAX_DEFAULT_PORT.
+ */
+export function nextFreePort(uses: PortUse[]): number | undefined {
+  const taken = new Set(uses.map((use) => use.port));
+  const isFree = (port: number) => !taken.has(port) && !BROKER_PORTS.has(port);
+  const highest = Math.max(
+    GATEWAY_DEFAULT_PORT,
+    ...[...taken].filter((port) => port <= MAX_DEFAULT_PORT),
+  );
+  for (let port = highest + 1; port <= MAX_DEFAULT_PORT; port++) {
+    if (isFree(port)) {
+      return port;
+    }
+  }
+  for (let port = GATEWAY_DEFAULT_PORT + 1; port <= highest; port++) {
+    if (isFree(port)) {
+      return port;
+    }
+  }
+  return undefined;
 }
 
 /**
- * Returns `requested` after checking that it is in range and unused, or
- * the next free port when it is left out.
+ * Returns `requested` after checking that it is in range, unused and no
+ * broker's port, or the next free port when it is left out.
  */
 export function choosePort(tree: Tree, requested: number | undefined): number {
   const uses = findUsedPorts(tree);
   const next = nextFreePort(uses);
+  const orNext =
+    next === undefined
+      ? ''
+      : `, or leave --port out to take the next free port, ${next}`;
+  const orLeaveOut =
+    next === undefined
+      ? ''
+      : `, or leave it out to take the next free port, ${next}`;
   if (requested === undefined) {
-    if (next > MAX_PORT) {
+    if (next === undefined) {
       throw new Error(
-        `No free default port is left above ${MAX_PORT - 1}. Pass --port with an unused port from ${MIN_PORT} to ${MAX_PORT}.`,
+        `No free default port is left from ${GATEWAY_DEFAULT_PORT + 1} to ${MAX_DEFAULT_PORT}. Pass --port with an unused port from ${MIN_PORT} to ${MAX_PORT}.`,
       );
     }
     return next;
@@ -64,13 +110,19 @@ export function choosePort(tree: Tree, requested: number | undefined): number {
     requested > MAX_PORT
   ) {
     throw new Error(
-      `Invalid --port ${requested}: choose an integer from ${MIN_PORT} to ${MAX_PORT}, or leave --port out to take the next free port, ${next}.`,
+      `Invalid --port ${requested}: choose an integer from ${MIN_PORT} to ${MAX_PORT}${orNext}.`,
+    );
+  }
+  const broker = BROKER_PORTS.get(requested);
+  if (broker) {
+    throw new Error(
+      `Invalid --port ${requested}: it is the default port of ${broker}, which may run beside the apps. Choose another --port${orLeaveOut}.`,
     );
   }
   const taken = uses.find((use) => use.port === requested);
   if (taken) {
     throw new Error(
-      `Port ${requested} is taken: it is the default port of ${taken.owner} in ${taken.file}. Choose another --port, or leave it out to take the next free port, ${next}.`,
+      `Port ${requested} is taken: it is the default port of ${taken.owner} in ${taken.file}. Choose another --port${orLeaveOut}.`,
     );
   }
   return requested;
