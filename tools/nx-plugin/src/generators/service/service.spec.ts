@@ -943,6 +943,12 @@ describe('schema.json', () => {
     ).toEqual([...TRANSPORTS]);
   });
 
+  it('says skipFormat needs npm run format', () => {
+    expect(schema.properties.skipFormat.description).toContain(
+      'Run npm run format afterwards.',
+    );
+  });
+
   it('types the port as an integer', () => {
     expect(schema.properties.port.type).toBe('integer');
   });
