@@ -424,6 +424,25 @@ describe('serviceGenerator', () => {
       );
     });
 
+    it('marks the e2e spec as TCP only', async () => {
+      await generate(tree, { transport: 'nats' });
+
+      const e2e = read(tree, 'apps/payments/test/payments.e2e-spec.ts');
+      expect(e2e).toContain('checks the signed context on TCP');
+      expect(e2e).toContain('// TODO: run it on nats too');
+      expect(e2e).toContain("describe('payments service over TCP'");
+    });
+
+    it('leaves the TODO out of a TCP e2e spec', async () => {
+      await generate(tree);
+
+      const e2e = read(tree, 'apps/payments/test/payments.e2e-spec.ts');
+      expect(e2e).toContain(
+        "// service defaults to.\ndescribe('payments service over TCP'",
+      );
+      expect(e2e).not.toContain('TODO');
+    });
+
     it('places the project in another directory', async () => {
       await generate(tree, { directory: 'apps/billing/payments/' });
 
