@@ -8,6 +8,7 @@ export default {
   testTimeout: 60_000,
   projects: [
     '<rootDir>/libs/contracts',
+    '<rootDir>/libs/persistence',
     '<rootDir>/libs/user-context',
     '<rootDir>/apps/gateway',
     '<rootDir>/libs/user-context/jest.package.config.ts',

@@ -1,0 +1,2 @@
+export * from './lib/database-config';
+export * from './lib/typeorm-options';
