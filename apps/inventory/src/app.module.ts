@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { ORDERS_CLIENT, ORDERS_GRPC } from '@platform/contracts';
+import { typeOrmOptions } from '@platform/persistence';
 import {
   registerContextClients,
   UserContextModule,
@@ -24,18 +25,9 @@ export class AppModule {
           serviceName: 'inventory',
           envelope: config.envelope,
         }),
-        TypeOrmModule.forRoot({
-          ...config.database,
-          // SQLite's write-ahead logging: readers no longer wait for writers,
-          // and a commit appends to the log instead of rewriting the journal.
-          ...(config.database.type === 'better-sqlite3'
-            ? { enableWAL: true }
-            : {}),
-          entities: [StockEntity, ReservationEntity],
-          // TODO: replace schema sync with migrations. Replicas that start at
-          // once on a fresh PostgreSQL database race to create the tables.
-          synchronize: true,
-        }),
+        TypeOrmModule.forRoot(
+          typeOrmOptions(config.database, [StockEntity, ReservationEntity]),
+        ),
         TypeOrmModule.forFeature([StockEntity, ReservationEntity]),
         registerContextClients(
           [

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 
 import { INVENTORY_CLIENT, INVENTORY_GRPC } from '@platform/contracts';
+import { typeOrmOptions } from '@platform/persistence';
 import {
   registerContextClients,
   UserContextModule,
@@ -23,18 +24,7 @@ export class AppModule {
           serviceName: 'orders',
           envelope: config.envelope,
         }),
-        TypeOrmModule.forRoot({
-          ...config.database,
-          // SQLite's write-ahead logging: readers no longer wait for writers,
-          // and a commit appends to the log instead of rewriting the journal.
-          ...(config.database.type === 'better-sqlite3'
-            ? { enableWAL: true }
-            : {}),
-          entities: [OrderEntity],
-          // TODO: replace schema sync with migrations. Replicas that start at
-          // once on a fresh PostgreSQL database race to create the tables.
-          synchronize: true,
-        }),
+        TypeOrmModule.forRoot(typeOrmOptions(config.database, [OrderEntity])),
         TypeOrmModule.forFeature([OrderEntity]),
         registerContextClients(
           [

@@ -1,6 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-
+import { DatabaseConfig, databaseFromEnv } from '@platform/persistence';
 import {
   addressFromEnv,
   ContextEnvelopeCodecOptions,
@@ -20,14 +18,6 @@ export interface OrdersConfig {
   database: DatabaseConfig;
 }
 
-/**
- * The service's database: a SQLite file under `DATA_DIR` by default, or the
- * PostgreSQL database of `DATABASE_URL`, which replicas of the service share.
- */
-export type DatabaseConfig =
-  | { type: 'better-sqlite3'; database: string }
-  | { type: 'postgres'; url: string };
-
 /** Reads the orders service's settings from the environment and creates `DATA_DIR`. */
 export function loadOrdersConfig(
   env: NodeJS.ProcessEnv = process.env,
@@ -37,24 +27,6 @@ export function loadOrdersConfig(
     address: addressFromEnv('ORDERS', 3001, env),
     inventory: addressFromEnv('INVENTORY', 3002, env),
     envelope: envelopeOptionsFromEnv(env),
-    database: databaseFromEnv(env),
-  };
-}
-
-function databaseFromEnv(env: NodeJS.ProcessEnv): DatabaseConfig {
-  const url = env.DATABASE_URL;
-  if (url) {
-    if (!/^postgres(ql)?:\/\//.test(url)) {
-      throw new Error(
-        'DATABASE_URL must be a postgres:// URL; leave it unset to use SQLite.',
-      );
-    }
-    return { type: 'postgres', url };
-  }
-  const dataDir = resolve(env.DATA_DIR || './data');
-  mkdirSync(dataDir, { recursive: true });
-  return {
-    type: 'better-sqlite3',
-    database: resolve(dataDir, 'orders.sqlite'),
+    database: databaseFromEnv(env, 'orders.sqlite'),
   };
 }
