@@ -261,6 +261,7 @@ describe('service generator in a copy of the workspace', () => {
   describe('served behind the gateway', () => {
     const jwtSecret = randomBytes(32).toString('hex');
     let gatewayUrl: string;
+    let dataDir: string;
 
     /** Makes a token with tools/token.js, as a user would. */
     function token(sub: string, permissions: string[]): string {
@@ -286,9 +287,22 @@ describe('service generator in a copy of the workspace', () => {
       return { status: response.status, body: await response.json() };
     }
 
+    async function post(path: string, bearer: string, body: unknown) {
+      const response = await fetch(`${gatewayUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    }
+
     beforeAll(async () => {
       const [gatewayPort, servicePort, ordersPort, inventoryPort] =
         await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+      dataDir = join(copy, 'service-data');
       const env = {
         NODE_ENV: 'test',
         TRANSPORT: 'tcp',
@@ -302,6 +316,7 @@ describe('service generator in a copy of the workspace', () => {
         ORDERS_PORT: String(ordersPort),
         INVENTORY_PORT: String(inventoryPort),
         RPC_TIMEOUT_MS: '3000',
+        DATA_DIR: dataDir,
       };
       gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 
@@ -320,6 +335,24 @@ describe('service generator in a copy of the workspace', () => {
         status: 200,
         body: { userId: 'alice', items: [] },
       });
+    });
+
+    it(`stores a posted item in ${NAME}.sqlite`, async () => {
+      const writer = token('carol', [`${NAME}:read`, `${NAME}:write`]);
+
+      const created = await post(`/${NAME}`, writer, { title: 'First' });
+      const listed = await get(`/${NAME}`, writer);
+
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        title: 'First',
+        createdBy: 'carol',
+      });
+      expect(listed).toEqual({
+        status: 200,
+        body: { userId: 'carol', items: [created.body] },
+      });
+      expect(existsSync(join(dataDir, `${NAME}.sqlite`))).toBe(true);
     });
 
     it('returns 403 without the permission', async () => {

@@ -174,6 +174,7 @@ describe('serviceGenerator', () => {
       'apps/payments/src/payments.config.ts',
       'apps/payments/src/payments.controller.ts',
       'apps/payments/src/payments.service.ts',
+      'apps/payments/src/payments-item.entity.ts',
       'apps/payments/src/payments.service.spec.ts',
       'apps/payments/test/payments.e2e-spec.ts',
       'libs/contracts/src/lib/payments.contract.ts',
@@ -250,6 +251,52 @@ describe('serviceGenerator', () => {
 
       expect(appModule).toContain("role: 'service'");
       expect(appModule).toContain("serviceName: 'payments'");
+    });
+
+    it('stores items with TypeORM through persistence', () => {
+      const appModule = read(tree, 'apps/payments/src/app.module.ts');
+
+      expect(appModule).toContain(
+        "import { typeOrmOptions } from '@platform/persistence';",
+      );
+      expect(appModule).toContain(
+        'typeOrmOptions(config.database, [PaymentsItemEntity])',
+      );
+      expect(appModule).toContain(
+        'TypeOrmModule.forFeature([PaymentsItemEntity])',
+      );
+    });
+
+    it('keeps items in payments.sqlite by default', () => {
+      expect(read(tree, 'apps/payments/src/payments.config.ts')).toContain(
+        "database: databaseFromEnv(env, 'payments.sqlite')",
+      );
+    });
+
+    it('writes the item entity and its table', () => {
+      const entity = read(tree, 'apps/payments/src/payments-item.entity.ts');
+
+      expect(entity).toContain("@Entity('payments_items')");
+      expect(entity).toContain('export class PaymentsItemEntity');
+    });
+
+    it('reads and writes items through a repository', () => {
+      const service = read(tree, 'apps/payments/src/payments.service.ts');
+
+      expect(service).toContain('@InjectRepository(PaymentsItemEntity)');
+      expect(service).toContain('await this.items.save(item);');
+      expect(service).not.toContain('memory');
+    });
+
+    it('points the specs at a temporary DATA_DIR', () => {
+      const unitSpec = read(tree, 'apps/payments/src/payments.service.spec.ts');
+      const e2eSpec = read(tree, 'apps/payments/test/payments.e2e-spec.ts');
+
+      expect(unitSpec).toContain(
+        "mkdtempSync(join(tmpdir(), 'payments-spec-'))",
+      );
+      expect(e2eSpec).toContain("mkdtempSync(join(tmpdir(), 'payments-e2e-'))");
+      expect(e2eSpec).toContain('DATA_DIR: dataDir,');
     });
 
     it('requires permissions on the message patterns', () => {
@@ -478,6 +525,9 @@ describe('serviceGenerator', () => {
       expect(
         read(tree, 'apps/user-profiles/src/user-profiles.config.ts'),
       ).toContain("addressFromEnv('USER_PROFILES', 3003, env)");
+      expect(
+        read(tree, 'apps/user-profiles/src/user-profiles-item.entity.ts'),
+      ).toContain("@Entity('user_profiles_items')");
     });
 
     it('derives the env prefix by the rule of the gateway', () => {
