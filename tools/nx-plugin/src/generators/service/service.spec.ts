@@ -471,24 +471,66 @@ describe('serviceGenerator', () => {
       );
     });
 
-    it('marks the e2e spec as TCP only', async () => {
-      await generate(tree, { transport: 'nats' });
+    it.each([
+      ['tcp', 'TCP', 'ClientTCP'],
+      ['nats', 'NATS', 'ClientNats'],
+      ['rmq', 'RabbitMQ', 'ClientRMQ'],
+      ['redis', 'Redis', 'ClientRedis'],
+    ] as const)(
+      'runs the e2e spec on %s',
+      async (transport, label, plainClient) => {
+        await generate(tree, { transport });
+
+        const e2e = read(tree, 'apps/payments/test/payments.e2e-spec.ts');
+        expect(e2e).toContain(`describe('payments service over ${label}'`);
+        expect(e2e).toContain(`TRANSPORT: '${transport}',`);
+        expect(e2e).toContain(
+          "BROKER_NAMESPACE: `e2e-${randomBytes(6).toString('hex')}`,",
+        );
+        expect(e2e).toContain('registerContextClients(');
+        expect(e2e).toContain(`${plainClient}.prototype.send.call(`);
+        expect(e2e).not.toContain('TODO');
+        expect(e2e).not.toContain('GrpcStatus');
+      },
+    );
+
+    it('calls the gRPC stub without metadata', async () => {
+      await generate(tree, { transport: 'grpc' });
 
       const e2e = read(tree, 'apps/payments/test/payments.e2e-spec.ts');
-      expect(e2e).toContain('checks the signed context on TCP');
-      expect(e2e).toContain('// TODO: run it on nats too');
-      expect(e2e).toContain("describe('payments service over TCP'");
-    });
-
-    it('leaves the TODO out of a TCP e2e spec', async () => {
-      await generate(tree);
-
-      const e2e = read(tree, 'apps/payments/test/payments.e2e-spec.ts');
+      expect(e2e).toContain("describe('payments service over gRPC'");
       expect(e2e).toContain(
-        "// service defaults to.\ndescribe('payments service over TCP'",
+        "import { status as GrpcStatus } from '@grpc/grpc-js';",
       );
-      expect(e2e).not.toContain('TODO');
+      expect(e2e).toContain('client.getService<');
+      expect(e2e).toContain(
+        'methods[PAYMENTS_GRPC.methods[PaymentsPatterns.list].rpc];',
+      );
+      expect(e2e).toContain('code: GrpcStatus.UNAUTHENTICATED');
+      expect(e2e).not.toContain('.prototype.send.call(');
     });
+
+    it('deletes the RabbitMQ queue after an rmq e2e run', async () => {
+      await generate(tree, { transport: 'rmq' });
+
+      const e2e = read(tree, 'apps/payments/test/payments.e2e-spec.ts');
+      expect(e2e).toContain("import * as amqp from 'amqplib';");
+      expect(e2e).toContain(
+        'channel.deleteQueue(`${namespacePrefix(config.transport)}payments`)',
+      );
+      expect(e2e).toContain('await deleteQueue(config);');
+    });
+
+    it.each(['tcp', 'nats', 'redis', 'grpc'] as const)(
+      'leaves amqplib out of a %s e2e spec',
+      async (transport) => {
+        await generate(tree, { transport });
+
+        const e2e = read(tree, 'apps/payments/test/payments.e2e-spec.ts');
+        expect(e2e).not.toContain('amqplib');
+        expect(e2e).not.toContain('deleteQueue');
+      },
+    );
 
     it('places the project in another directory', async () => {
       await generate(tree, { directory: 'apps/billing/payments/' });
