@@ -84,7 +84,7 @@ export default tseslint.config(
           ],
         },
       ],
-      // no-restricted-imports sees only import and export statements, so
+      // no-restricted-imports checks only import and export statements, so
       // the same deep paths are banned in import(), require(), import types
       // and `import x = require()`.
       'no-restricted-syntax': [

@@ -40,10 +40,10 @@ function unusedServiceName(base: string): string {
   );
   for (let suffix = 1; ; suffix++) {
     const name = suffix === 1 ? base : `${base}-${suffix}`;
-    const taken =
+    const inUse =
       existsSync(join(WORKSPACE_ROOT, 'apps', name)) ||
       services.includes(`service: '${name}'`);
-    if (!taken) {
+    if (!inUse) {
       return name;
     }
   }

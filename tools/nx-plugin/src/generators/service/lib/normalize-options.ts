@@ -198,53 +198,69 @@ function validateDirectory(
     .replace(/\\/g, '/')
     .replace(/^\.\//, '')
     .replace(/\/+$/, '');
-  const parts = normalized.split('/');
   const invalid = isDefault
     ? `Invalid default folder ${directory} of the service`
     : `Invalid --directory "${directory}"`;
   const fix = isDefault
     ? 'Choose another service name, or pass --directory'
     : 'Choose another --directory';
-  if (
-    normalized === '' ||
-    normalized.startsWith('/') ||
-    /^[A-Za-z]:/.test(normalized) ||
-    parts.some((part) => part === '' || part === '.' || part === '..')
-  ) {
-    throw new Error(
-      `${invalid}: give a folder inside the workspace, relative to its root, such as apps/payments.`,
-    );
-  }
-  const ignored = parts.find((part) => IGNORED_FOLDERS.has(part));
-  if (ignored) {
-    throw new Error(
-      `${invalid}: git ignores or tools own folders named ${ignored}, so the project would not be committed. ${fix}, such as apps/payments.`,
-    );
-  }
-  const badPart = parts.find((part) => !DIRECTORY_SEGMENT.test(part));
-  if (badPart !== undefined) {
-    throw new Error(
-      `${invalid}: the folder name "${badPart}" must contain only lower-case letters, digits and dashes, and start with a letter or digit. ${fix}, such as apps/payments.`,
-    );
-  }
-  for (const [projectName, project] of projects) {
-    const root = project.root.replace(/\/+$/, '');
-    if (
-      root !== '' &&
-      root !== '.' &&
-      (normalized === root || normalized.startsWith(`${root}/`))
-    ) {
-      throw new Error(
-        `${invalid}: it is inside the project ${projectName} in ${root}, and a project cannot contain another. ${fix}, such as apps/payments.`,
-      );
-    }
-  }
+
+  validateFolderNames(normalized, invalid, fix);
+  validateOutsideProjects(projects, normalized, invalid, fix);
+
   if (tree.exists(normalized)) {
     throw new Error(
       `The folder ${normalized} already exists. Choose another --directory or service name, or remove the folder first.`,
     );
   }
   return normalized;
+}
+
+/** Throws unless every folder of `path` is relative, committed and named in kebab-case. */
+function validateFolderNames(path: string, invalid: string, fix: string): void {
+  const parts = path.split('/');
+  if (
+    path === '' ||
+    path.startsWith('/') ||
+    /^[A-Za-z]:/.test(path) ||
+    parts.some((part) => part === '' || part === '.' || part === '..')
+  ) {
+    throw new Error(
+      `${invalid}: give a folder inside the workspace, relative to its root, such as apps/payments.`,
+    );
+  }
+
+  const ignored = parts.find((part) => IGNORED_FOLDERS.has(part));
+  if (ignored) {
+    throw new Error(
+      `${invalid}: git ignores or tools own folders named ${ignored}, so the project would not be committed. ${fix}, such as apps/payments.`,
+    );
+  }
+
+  const badPart = parts.find((part) => !DIRECTORY_SEGMENT.test(part));
+  if (badPart !== undefined) {
+    throw new Error(
+      `${invalid}: the folder name "${badPart}" must contain only lower-case letters, digits and dashes, and start with a letter or digit. ${fix}, such as apps/payments.`,
+    );
+  }
+}
+
+/** Throws when `path` lies inside the root of an existing project. */
+function validateOutsideProjects(
+  projects: Map<string, ProjectConfiguration>,
+  path: string,
+  invalid: string,
+  fix: string,
+): void {
+  for (const [projectName, project] of projects) {
+    const root = project.root.replace(/\/+$/, '');
+    const isWorkspaceRoot = root === '' || root === '.';
+    if (!isWorkspaceRoot && (path === root || path.startsWith(`${root}/`))) {
+      throw new Error(
+        `${invalid}: it is inside the project ${projectName} in ${root}, and a project cannot contain another. ${fix}, such as apps/payments.`,
+      );
+    }
+  }
 }
 
 function normalizeTags(name: string, tags: string | undefined): string[] {

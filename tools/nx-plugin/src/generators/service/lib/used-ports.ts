@@ -61,11 +61,12 @@ export function findUsedPorts(tree: Tree): PortUse[] {
  * left up to MAX_DEFAULT_PORT.
  */
 export function nextFreePort(uses: PortUse[]): number | undefined {
-  const taken = new Set(uses.map((use) => use.port));
-  const isFree = (port: number) => !taken.has(port) && !BROKER_PORTS.has(port);
+  const usedPorts = new Set(uses.map((use) => use.port));
+  const isFree = (port: number) =>
+    !usedPorts.has(port) && !BROKER_PORTS.has(port);
   const highest = Math.max(
     GATEWAY_DEFAULT_PORT,
-    ...[...taken].filter((port) => port <= MAX_DEFAULT_PORT),
+    ...[...usedPorts].filter((port) => port <= MAX_DEFAULT_PORT),
   );
   for (let port = highest + 1; port <= MAX_DEFAULT_PORT; port++) {
     if (isFree(port)) {
@@ -119,10 +120,10 @@ export function choosePort(tree: Tree, requested: number | undefined): number {
       `Invalid --port ${requested}: it is the default port of ${broker}, which may run beside the apps. Choose another --port${orLeaveOut}.`,
     );
   }
-  const taken = uses.find((use) => use.port === requested);
-  if (taken) {
+  const existing = uses.find((use) => use.port === requested);
+  if (existing) {
     throw new Error(
-      `Port ${requested} is taken: it is the default port of ${taken.owner} in ${taken.file}. Choose another --port${orLeaveOut}.`,
+      `Port ${requested} is taken: it is the default port of ${existing.owner} in ${existing.file}. Choose another --port${orLeaveOut}.`,
     );
   }
   return requested;
