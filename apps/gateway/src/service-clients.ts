@@ -35,7 +35,7 @@ export function registerServiceClients(config: GatewayConfig): DynamicModule[] {
   );
 }
 
-/** `ServiceClient`s that map transport failures to HTTP errors; inject them with `@InjectService()`. */
+/** `ServiceClient`s that map transport failures to HTTP errors. Inject them with `@InjectService()`. */
 export function serviceClientProviders(config: GatewayConfig): Provider[] {
   return config.services.map(({ service }) => ({
     provide: serviceClientToken(service),

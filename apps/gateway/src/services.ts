@@ -20,7 +20,7 @@ export interface DownstreamService {
   defaultPort: number;
   /** The service's `.proto` contract, for `TRANSPORT=grpc`. */
   grpc: GrpcServiceContract;
-  /** Transport used when `TRANSPORT` is unset; TCP when left out. */
+  /** Transport used while `TRANSPORT` is unset, and TCP when left out. */
   transport?: ContextTransportName;
   /** Gateway controllers whose routes call this service. */
   controllers: Type<unknown>[];
